@@ -1,0 +1,253 @@
+//! Canonical headers: lowercase names, values trimmed with whitespace runs collapsed (obs-folded
+//! lines included), repeated headers joined with `,` in arrival order.
+
+use crate::Error;
+use crate::limits::MAX_HEADER_VALUE_LEN;
+use crate::sink::{Buffered, Sink};
+
+/// Request headers, in arrival order, names in any case.
+///
+/// Implemented for slices of `(&str, &str)` and `(String, String)` pairs, and for
+/// `http::HeaderMap` / `http::Request` with the `http` feature.
+pub trait Headers {
+    /// Every header, in arrival order. Repeated names appear once per occurrence.
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])>;
+
+    /// The values of header `name` (ASCII case-insensitive), in arrival order.
+    fn values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> {
+        self.header_pairs()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+}
+
+impl Headers for [(&str, &str)] {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter().map(|(n, v)| (*n, v.as_bytes()))
+    }
+}
+
+impl<const N: usize> Headers for [(&str, &str); N] {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter().map(|(n, v)| (*n, v.as_bytes()))
+    }
+}
+
+impl Headers for Vec<(&str, &str)> {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter().map(|(n, v)| (*n, v.as_bytes()))
+    }
+}
+
+impl Headers for [(String, String)] {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+    }
+}
+
+impl Headers for Vec<(String, String)> {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+    }
+}
+
+impl<H: Headers + ?Sized> Headers for &H {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        (**self).header_pairs()
+    }
+}
+
+#[cfg(feature = "http")]
+impl Headers for http::HeaderMap {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+    }
+}
+
+#[cfg(feature = "http")]
+impl<B> Headers for http::Request<B> {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers().header_pairs()
+    }
+}
+
+/// Headers of a request plus the ones a signer adds, with the added names replacing any
+/// occurrence in the request.
+pub(crate) struct Overlay<'a, H: Headers + ?Sized> {
+    pub(crate) base: &'a H,
+    pub(crate) added: &'a [(&'a str, &'a str)],
+}
+
+impl<H: Headers + ?Sized> Headers for Overlay<'_, H> {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let added = self.added;
+        self.base
+            .header_pairs()
+            .filter(move |(n, _)| !added.iter().any(|(a, _)| a.eq_ignore_ascii_case(n)))
+            .chain(added.iter().map(|(n, v)| (*n, v.as_bytes())))
+    }
+}
+
+/// Whether `name` is an RFC 9110 token (what a header name must be).
+pub(crate) fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+#[inline]
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// A header value with a control character other than tab, CR or LF, or over the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadValue;
+
+/// Checks a header value.
+pub(crate) fn validate_value(value: &[u8]) -> Result<(), BadValue> {
+    if value.len() > MAX_HEADER_VALUE_LEN
+        || value
+            .iter()
+            .any(|&b| (b.is_ascii_control() && !is_space(b)) || b == 0x7f)
+    {
+        Err(BadValue)
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space.
+pub(crate) fn write_value<S: Sink>(value: &[u8], out: &mut Buffered<'_, S>) {
+    let start = value.iter().position(|&b| !is_space(b));
+    let end = value.iter().rposition(|&b| !is_space(b));
+    let (Some(start), Some(end)) = (start, end) else {
+        return;
+    };
+    let trimmed = value.get(start..=end).unwrap_or_default();
+    let mut run_start = 0;
+    let mut i = 0;
+    while let Some(&b) = trimmed.get(i) {
+        if is_space(b) {
+            out.bytes(trimmed.get(run_start..i).unwrap_or_default());
+            out.byte(b' ');
+            while trimmed.get(i).is_some_and(|&c| is_space(c)) {
+                i += 1;
+            }
+            run_start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.bytes(trimmed.get(run_start..).unwrap_or_default());
+}
+
+/// Writes `name` in lowercase.
+pub(crate) fn write_lower<S: Sink>(name: &str, out: &mut Buffered<'_, S>) {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        for b in name.bytes() {
+            out.byte(b.to_ascii_lowercase());
+        }
+    } else {
+        out.bytes(name.as_bytes());
+    }
+}
+
+/// Writes the canonical header lines for `names` (sorted, lowercase, distinct), each
+/// `name:value[,value…]\n`. Returns the first listed name that has no header, if any (the
+/// line is still written, with an empty value, as the signature will then not match).
+pub(crate) fn write_canonical_headers<'n, H, S>(
+    names: impl Iterator<Item = &'n str>,
+    headers: &H,
+    sink: &mut S,
+) -> Result<Option<&'n str>, Error>
+where
+    H: Headers + ?Sized,
+    S: Sink,
+{
+    let mut missing = None;
+    let mut out = Buffered::new(sink);
+    for name in names {
+        write_lower(name, &mut out);
+        out.byte(b':');
+        let mut first = true;
+        for value in headers.values(name) {
+            validate_value(value).map_err(|_| Error::InvalidHeaderValue(name.to_owned()))?;
+            if !first {
+                out.byte(b',');
+            }
+            first = false;
+            write_value(value, &mut out);
+        }
+        if first && missing.is_none() {
+            missing = Some(name);
+        }
+        out.byte(b'\n');
+    }
+    Ok(missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(v: &str) -> String {
+        let mut buf = Vec::new();
+        {
+            let mut out = Buffered::new(&mut buf);
+            write_value(v.as_bytes(), &mut out);
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+
+    #[test]
+    fn values_are_trimmed_and_folded() {
+        assert_eq!(folded("  a   b  "), "a b");
+        assert_eq!(
+            folded("value1\n  value2\n     value3"),
+            "value1 value2 value3"
+        );
+        assert_eq!(folded("\t"), "");
+        assert_eq!(folded("\"a   b\""), "\"a b\"");
+        assert!(validate_value(b"a\x00b").is_err());
+        assert!(validate_value(b"a\tb").is_ok());
+    }
+
+    #[test]
+    fn repeated_headers_join_in_arrival_order() {
+        let headers: &[(&str, &str)] = &[
+            ("My-Header1", "value2"),
+            ("my-header1", "value1"),
+            ("Host", "h"),
+        ];
+        let mut out = Vec::new();
+        let missing = write_canonical_headers(
+            ["host", "my-header1", "x-absent"].into_iter(),
+            headers,
+            &mut out,
+        );
+        assert_eq!(missing, Ok(Some("x-absent")));
+        assert_eq!(
+            String::from_utf8(out).unwrap_or_default(),
+            "host:h\nmy-header1:value2,value1\nx-absent:\n"
+        );
+    }
+}
