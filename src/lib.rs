@@ -22,6 +22,7 @@ pub mod signer;
 pub mod signing_key;
 pub mod string_to_sign;
 mod time;
+pub mod verify;
 
 mod encoding;
 mod error;

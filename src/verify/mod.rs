@@ -1,0 +1,1239 @@
+//! Verifying SigV4 requests: presigned URLs and `Authorization` headers.
+//!
+//! A [`Verifier`] holds a [`CredentialStore`] and a [`VerifierConfig`]. Give it the request as
+//! received — method, raw request target (path and query, not decoded), headers — and the
+//! current time; it returns a [`VerifiedRequest`] or a [`VerifyError`] with the S3 error code.
+//!
+//! ```
+//! use presign::verify::{InMemoryCredentials, IncomingRequest, StoredCredential, Verifier, VerifierConfig};
+//! use presign::SigningTime;
+//!
+//! let store = InMemoryCredentials::new();
+//! store.insert("AKIAIOSFODNN7EXAMPLE", StoredCredential::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").unwrap()).unwrap();
+//! let verifier = Verifier::new(store, VerifierConfig::default());
+//!
+//! // The S3 documentation's presigned GET.
+//! let target = "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
+//! let headers = [("host", "examplebucket.s3.amazonaws.com")];
+//! let request = IncomingRequest::new("GET", target, &headers[..]);
+//!
+//! let now = SigningTime::parse_amz_date("20130524T120000Z").unwrap();
+//! let verified = verifier.verify(&request, now).unwrap();
+//! assert_eq!(verified.access_key_id(), "AKIAIOSFODNN7EXAMPLE");
+//!
+//! let later = SigningTime::parse_amz_date("20130525T000001Z").unwrap();
+//! assert_eq!(verifier.verify(&request, later).unwrap_err().code(), "AccessDenied");
+//! ```
+//!
+//! # Decisions
+//!
+//! Where S3 servers differ (see the verifier checklist in the repository), this verifier:
+//!
+//! - accepts exactly one mechanism: an `Authorization` header together with any presigned
+//!   query parameter is `InvalidArgument`; Signature Version 2 and SigV4a are refused;
+//! - reads auth query parameter names case-sensitively (`X-Amz-Date`); a case variant of one
+//!   (`x-amz-date`) or a repeated one is `AuthorizationQueryParametersError`;
+//! - requires the `Authorization` components in the order every SDK writes them
+//!   (`Credential`, `SignedHeaders`, `Signature`), separated by `,` and optional spaces;
+//! - requires signatures as 64 *lowercase* hex digits (an uppercase copy is refused);
+//! - refuses `X-Amz-Expires=0` (the AWS documentation's minimum is 1);
+//! - requires every `x-amz-*` header present to be signed, with no exemption unless
+//!   configured ([`VerifierConfig::allow_unsigned_header`]);
+//! - decodes a `+` in the query as a space (as form decoders and routers do), so what is
+//!   verified is what an application reading the query sees; in the path `+` is a plus;
+//! - canonicalizes the path as S3 does: decoded, then encoded once, so `%7E` and `~` are the
+//!   same path; route on the decoded path;
+//! - applies the 15-minute skew to header auth only; a presigned URL is valid from 15 minutes
+//!   before its `X-Amz-Date` until `X-Amz-Date + X-Amz-Expires` inclusive.
+//!
+//! Verification is authentication only: authorize every verified request yourself.
+
+mod config;
+mod credentials;
+mod error;
+mod key_cache;
+
+pub use config::VerifierConfig;
+pub use credentials::{CredentialStore, InMemoryCredentials, StoredCredential};
+pub use error::VerifyError;
+
+use core::cmp::Ordering;
+
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+use time::Date;
+
+use crate::SigningTime;
+use crate::canonical::{
+    Headers, Parts, PathInput, PayloadHash, QueryInput, WireQuery, is_token,
+    write_canonical_request,
+};
+use crate::encoding::{Decoded, Rule};
+use crate::limits::{
+    MAX_AUTHORIZATION_LEN, MAX_HEADERS, MAX_REQUEST_TARGET_LEN, MAX_SESSION_TOKEN_LEN,
+    MAX_SIGNED_HEADERS,
+};
+use crate::scope::SCOPE_TERMINATOR;
+use crate::signing_key::SigningKey;
+use crate::string_to_sign::{ALGORITHM, write_string_to_sign};
+use crate::time::parse_date8;
+use key_cache::KeyCache;
+
+/// A request as received.
+#[derive(Clone, Copy, Debug)]
+pub struct IncomingRequest<'a, H: Headers + ?Sized> {
+    method: &'a str,
+    target: &'a str,
+    headers: &'a H,
+    authority: Option<&'a str>,
+}
+
+impl<'a, H: Headers + ?Sized> IncomingRequest<'a, H> {
+    /// `method`, the raw request target (`/path?query`, exactly as received) and the headers.
+    pub fn new(method: &'a str, target: &'a str, headers: &'a H) -> Self {
+        IncomingRequest {
+            method,
+            target,
+            headers,
+            authority: None,
+        }
+    }
+
+    /// The authority the request was routed on (an HTTP/2 `:authority`), used as the `host`
+    /// header when the request has none. Never take it from a client-settable header such as
+    /// `X-Forwarded-Host`.
+    pub fn with_authority(mut self, authority: &'a str) -> Self {
+        self.authority = Some(authority);
+        self
+    }
+
+    fn path(&self) -> &'a str {
+        self.target.split_once('?').map_or(self.target, |(p, _)| p)
+    }
+
+    fn query(&self) -> &'a str {
+        self.target.split_once('?').map_or("", |(_, q)| q)
+    }
+}
+
+/// How a request is authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// No authentication material: an anonymous request.
+    Anonymous,
+    /// Presigned: `X-Amz-*` query parameters.
+    PresignedQuery,
+    /// An `Authorization` header.
+    AuthorizationHeader,
+}
+
+/// The presigned-URL query parameters, and whether `name` (decoded) is one, ignoring case.
+const PRESIGN_PARAMS: [&str; 8] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+];
+
+/// Signature Version 2 query parameters: their presence is auth material too.
+const SIGV2_PARAMS: [&str; 2] = ["AWSAccessKeyId", "Signature"];
+
+fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
+    if wire.len() < name.len() {
+        return false;
+    }
+    Decoded::new(wire.as_bytes(), Rule::Query)
+        .map(|b| b.to_ascii_lowercase())
+        .eq(name.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
+fn decoded_eq(wire: &str, value: &str) -> bool {
+    Decoded::new(wire.as_bytes(), Rule::Query).eq(value.bytes())
+}
+
+/// Which mechanism a request uses (without verifying it). Errors for mixed or duplicated auth
+/// material and unreadable targets.
+pub fn detect<H: Headers + ?Sized>(
+    request: &IncomingRequest<'_, H>,
+) -> Result<Mechanism, VerifyError> {
+    let query = parse_query(request.query())?;
+    detect_in(request, &query)
+}
+
+fn detect_in<H: Headers + ?Sized>(
+    request: &IncomingRequest<'_, H>,
+    query: &WireQuery<'_>,
+) -> Result<Mechanism, VerifyError> {
+    let authorizations = request.headers.values("authorization").count();
+    let presigned = query.pairs().any(|(name, _)| {
+        PRESIGN_PARAMS
+            .iter()
+            .take(6)
+            .chain(SIGV2_PARAMS.iter())
+            .any(|p| decoded_eq_ignore_case(name, p))
+    });
+    match (authorizations, presigned) {
+        (0, false) => Ok(Mechanism::Anonymous),
+        (0, true) => Ok(Mechanism::PresignedQuery),
+        (1, false) => Ok(Mechanism::AuthorizationHeader),
+        (_, true) => Err(VerifyError::MultipleAuthMechanisms),
+        (_, false) => Err(VerifyError::AuthorizationHeaderMalformed(
+            "more than one Authorization header".into(),
+        )),
+    }
+}
+
+fn parse_query(query: &str) -> Result<WireQuery<'_>, VerifyError> {
+    WireQuery::parse(query).map_err(|e| match e {
+        crate::Error::TooMany { what, limit } => {
+            VerifyError::RequestTooLarge(format!("more than {limit} {what}"))
+        }
+        _ => VerifyError::InvalidArgument(
+            "the query string has a '%' not followed by two hex digits".into(),
+        ),
+    })
+}
+
+/// A credential scope as received, decoded into an inline buffer (no allocation).
+#[derive(Clone, Copy)]
+struct CredentialScope {
+    buf: [u8; 256],
+    len: usize,
+    /// End offsets of access key id, date, region, service.
+    ends: [usize; 4],
+}
+
+impl CredentialScope {
+    fn parse(
+        bytes: impl Iterator<Item = u8>,
+        malformed: &dyn Fn(String) -> VerifyError,
+    ) -> Result<Self, VerifyError> {
+        let mut scope = CredentialScope {
+            buf: [0; 256],
+            len: 0,
+            ends: [0; 4],
+        };
+        let mut slashes = 0;
+        for b in bytes {
+            let slot = scope
+                .buf
+                .get_mut(scope.len)
+                .ok_or_else(|| malformed("the credential is too long".into()))?;
+            *slot = b;
+            if b == b'/' {
+                if let Some(end) = scope.ends.get_mut(slashes) {
+                    *end = scope.len;
+                }
+                slashes += 1;
+            }
+            scope.len += 1;
+        }
+        if slashes != 4 {
+            return Err(malformed(format!(
+                "the credential must have 5 slash-separated parts, not {}",
+                slashes + 1
+            )));
+        }
+        if core::str::from_utf8(scope.text()).is_err() {
+            return Err(malformed("the credential is not UTF-8".into()));
+        }
+        Ok(scope)
+    }
+
+    fn text(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    fn part(&self, i: usize) -> &str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).map_or(0, |e| e + 1)
+        };
+        let end = self.ends.get(i).copied().unwrap_or(self.len);
+        self.text()
+            .get(start..end)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    fn access_key_id(&self) -> &str {
+        self.part(0)
+    }
+    fn date(&self) -> &str {
+        self.part(1)
+    }
+    fn region(&self) -> &str {
+        self.part(2)
+    }
+    fn service(&self) -> &str {
+        self.part(3)
+    }
+    fn terminator(&self) -> &str {
+        self.part(4)
+    }
+    /// `date/region/service/aws4_request`.
+    fn scope(&self) -> &str {
+        let start = self.ends.first().map_or(0, |e| e + 1);
+        self.text()
+            .get(start..)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+/// The `SignedHeaders` names, split on `;` (header auth) or `%3B` (query, as sent).
+#[derive(Clone, Copy, Debug)]
+struct SignedHeaderList<'a> {
+    text: &'a str,
+    encoded: bool,
+}
+
+impl<'a> SignedHeaderList<'a> {
+    fn iter(&self) -> SignedHeaderNames<'a> {
+        SignedHeaderNames {
+            rest: Some(self.text),
+            encoded: self.encoded,
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name)
+    }
+
+    /// Lowercase, sorted, distinct tokens, `host` among them, within the limit.
+    fn validate(&self, malformed: &dyn Fn(String) -> VerifyError) -> Result<(), VerifyError> {
+        if self.text.is_empty() {
+            return Err(malformed("SignedHeaders is empty".into()));
+        }
+        let mut previous: Option<&str> = None;
+        let mut count = 0;
+        for name in self.iter() {
+            count += 1;
+            if count > MAX_SIGNED_HEADERS {
+                return Err(VerifyError::RequestTooLarge(format!(
+                    "more than {MAX_SIGNED_HEADERS} signed headers"
+                )));
+            }
+            if !is_token(name) || name.bytes().any(|b| b.is_ascii_uppercase() || b == b'%') {
+                return Err(malformed(format!(
+                    "SignedHeaders has an invalid name {name:?}: names are lowercase tokens"
+                )));
+            }
+            if let Some(prev) = previous {
+                if prev.cmp(name) != Ordering::Less {
+                    return Err(malformed(
+                        "SignedHeaders must be sorted and without duplicates".into(),
+                    ));
+                }
+            }
+            previous = Some(name);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct SignedHeaderNames<'a> {
+    rest: Option<&'a str>,
+    encoded: bool,
+}
+
+impl<'a> Iterator for SignedHeaderNames<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        let found = if self.encoded {
+            rest.char_indices()
+                .find(|&(i, c)| {
+                    c == ';'
+                        || (c == '%'
+                            && rest
+                                .get(i + 1..i + 3)
+                                .is_some_and(|h| h.eq_ignore_ascii_case("3B")))
+                })
+                .map(|(i, c)| (i, if c == ';' { 1 } else { 3 }))
+        } else {
+            rest.find(';').map(|i| (i, 1))
+        };
+        match found {
+            Some((i, len)) => {
+                self.rest = rest.get(i + len..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// The inline access key id of a verified request.
+#[derive(Clone, Copy)]
+struct InlineStr {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl InlineStr {
+    fn new(s: &str) -> Self {
+        let mut buf = [0u8; 128];
+        let len = s.len().min(128);
+        if let (Some(dst), Some(src)) = (buf.get_mut(..len), s.as_bytes().get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        InlineStr { buf, len }
+    }
+
+    fn as_str(&self) -> &str {
+        self.buf
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+/// A request whose signature verified.
+///
+/// The access key id is the one whose secret verified the signature, and nothing else.
+#[derive(Clone)]
+pub struct VerifiedRequest<'r> {
+    mechanism: Mechanism,
+    scope: CredentialScope,
+    access_key_id: InlineStr,
+    signed_headers: SignedHeaderList<'r>,
+    signing_time: SigningTime,
+    expires_at: Option<SigningTime>,
+    session_token: Option<&'r str>,
+    session_token_encoded: bool,
+    payload: PayloadHash,
+    content_length: Option<u64>,
+    decoded_content_length: Option<u64>,
+    trailer: Option<&'r str>,
+    signature: [u8; 32],
+    signing_key: SigningKey,
+    date: Date,
+}
+
+impl<'r> VerifiedRequest<'r> {
+    /// How the request was authenticated.
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
+    }
+
+    /// The access key id whose secret verified the signature.
+    pub fn access_key_id(&self) -> &str {
+        self.access_key_id.as_str()
+    }
+
+    /// The date of the credential scope.
+    pub fn scope_date(&self) -> Date {
+        self.date
+    }
+
+    /// The region of the credential scope.
+    pub fn region(&self) -> &str {
+        self.scope.region()
+    }
+
+    /// The service of the credential scope.
+    pub fn service(&self) -> &str {
+        self.scope.service()
+    }
+
+    /// `yyyyMMdd/region/service/aws4_request`.
+    pub fn credential_scope(&self) -> &str {
+        self.scope.scope()
+    }
+
+    /// The signed header names, lowercase and sorted.
+    pub fn signed_headers(&self) -> impl Iterator<Item = &'r str> + '_ {
+        self.signed_headers.iter()
+    }
+
+    /// When the request was signed (`X-Amz-Date`).
+    pub fn signing_time(&self) -> SigningTime {
+        self.signing_time
+    }
+
+    /// The instant the authorisation stops being valid: for a presigned URL the earlier of
+    /// `X-Amz-Date + X-Amz-Expires` and the expiry of temporary credentials; for header auth
+    /// the expiry of temporary credentials, if any.
+    pub fn expires_at(&self) -> Option<SigningTime> {
+        self.expires_at
+    }
+
+    /// The session token the request carried (temporary credentials).
+    pub fn session_token(&self) -> Option<String> {
+        let token = self.session_token?;
+        if self.session_token_encoded {
+            let bytes: Vec<u8> = Decoded::new(token.as_bytes(), Rule::Query).collect();
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            Some(token.to_owned())
+        }
+    }
+
+    /// The payload rule the body must meet: unsigned, a SHA-256 to check, or a streaming mode.
+    pub fn payload(&self) -> PayloadHash {
+        self.payload
+    }
+
+    /// The `content-length` header, if the request had one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    /// `x-amz-decoded-content-length` (aws-chunked uploads).
+    pub fn decoded_content_length(&self) -> Option<u64> {
+        self.decoded_content_length
+    }
+
+    /// The `x-amz-trailer` header (aws-chunked uploads with trailing checksums).
+    pub fn trailer(&self) -> Option<&'r str> {
+        self.trailer
+    }
+
+    /// The request's signature (the seed signature of an aws-chunked upload).
+    pub fn signature(&self) -> [u8; 32] {
+        self.signature
+    }
+
+    /// The signing key that verified the request (chunk signatures use it too).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing_key
+    }
+
+    /// A checker for a single-chunk body: feed it the body as it arrives, and commit nothing
+    /// before [`BodyChecker::finish`] returns `Ok`. Streaming (aws-chunked) payloads are
+    /// checked chunk by chunk instead, so this returns `None` for them.
+    pub fn body_checker(&self) -> Option<BodyChecker> {
+        let expected = match self.payload {
+            PayloadHash::Unsigned => None,
+            PayloadHash::Sha256(hex) => Some(hex),
+            _ => return None,
+        };
+        Some(BodyChecker {
+            expected,
+            declared_len: self.content_length,
+            hasher: Sha256::new(),
+            seen: 0,
+        })
+    }
+}
+
+impl core::fmt::Debug for VerifiedRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerifiedRequest")
+            .field("mechanism", &self.mechanism)
+            .field("access_key_id", &self.access_key_id())
+            .field("credential_scope", &self.credential_scope())
+            .field("signed_headers", &self.signed_headers().collect::<Vec<_>>())
+            .field("signing_time", &self.signing_time)
+            .field("expires_at", &self.expires_at)
+            .field("session_token", &self.session_token.map(|_| "<redacted>"))
+            .field("payload", &self.payload)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a body against the signed payload hash and the declared length.
+///
+/// Nothing about the body is known until [`finish`](BodyChecker::finish): store it aside and
+/// commit it only when `finish` returns `Ok`.
+pub struct BodyChecker {
+    expected: Option<crate::canonical::Sha256Hex>,
+    declared_len: Option<u64>,
+    hasher: Sha256,
+    seen: u64,
+}
+
+impl BodyChecker {
+    /// Feeds the next bytes of the body.
+    pub fn update(&mut self, bytes: &[u8]) {
+        if self.expected.is_some() {
+            self.hasher.update(bytes);
+        }
+        self.seen = self.seen.saturating_add(bytes.len() as u64);
+    }
+
+    /// Bytes seen so far.
+    pub fn bytes_seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// Whether the body matched: its length equals `content-length` (when declared) and its
+    /// SHA-256 equals the signed `x-amz-content-sha256` (unless the payload is unsigned).
+    pub fn finish(self) -> Result<(), VerifyError> {
+        if let Some(expected) = self.declared_len {
+            if expected != self.seen {
+                return Err(VerifyError::IncompleteBody {
+                    expected,
+                    provided: self.seen,
+                });
+            }
+        }
+        if let Some(expected) = self.expected {
+            let computed: [u8; 32] = self.hasher.finalize().into();
+            if !crate::signing_key::constant_time_eq(&computed, &expected.digest()) {
+                return Err(VerifyError::ContentSha256Mismatch {
+                    client_computed: expected.as_str().to_owned(),
+                    server_computed: hex::encode(computed),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Verifies presigned URLs and header-signed requests against a credential store.
+///
+/// `Send + Sync` when its store is; verification takes `&self` and shares nothing mutable on
+/// its success path (the derived-key cache is read lock-free).
+pub struct Verifier<S: CredentialStore> {
+    store: S,
+    config: VerifierConfig,
+    keys: KeyCache,
+}
+
+/// What the two mechanisms have in common once parsed.
+struct Parsed<'r> {
+    mechanism: Mechanism,
+    scope: CredentialScope,
+    signed_headers: SignedHeaderList<'r>,
+    signing_time: SigningTime,
+    amz_date: crate::AmzDate,
+    signature_hex: &'r str,
+    signature_index: Option<usize>,
+    session_token: Option<&'r str>,
+    payload: PayloadHash,
+    expires_secs: Option<u32>,
+}
+
+impl<S: CredentialStore> Verifier<S> {
+    /// A verifier with `store` and `config`.
+    pub fn new(store: S, config: VerifierConfig) -> Self {
+        Verifier {
+            store,
+            config,
+            keys: KeyCache::default(),
+        }
+    }
+
+    /// The credential store (to add, rotate or revoke keys).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// Verifies `request` by whichever mechanism it uses. An anonymous request is
+    /// [`VerifyError::MissingAuthentication`]; use [`detect`] first to allow anonymous access.
+    pub fn verify<'r, H: Headers + ?Sized>(
+        &self,
+        request: &IncomingRequest<'r, H>,
+        now: SigningTime,
+    ) -> Result<VerifiedRequest<'r>, VerifyError> {
+        let query = self.check_bounds(request)?;
+        match detect_in(request, &query)? {
+            Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
+            Mechanism::PresignedQuery => self.verify_parsed(request, &query, now, true),
+            Mechanism::AuthorizationHeader => self.verify_parsed(request, &query, now, false),
+        }
+    }
+
+    /// Verifies a presigned URL; any other mechanism is an error.
+    pub fn verify_presigned<'r, H: Headers + ?Sized>(
+        &self,
+        request: &IncomingRequest<'r, H>,
+        now: SigningTime,
+    ) -> Result<VerifiedRequest<'r>, VerifyError> {
+        let query = self.check_bounds(request)?;
+        match detect_in(request, &query)? {
+            Mechanism::PresignedQuery => self.verify_parsed(request, &query, now, true),
+            Mechanism::Anonymous => Err(VerifyError::AuthorizationQueryParametersError(
+                MISSING_PARAMS.into(),
+            )),
+            Mechanism::AuthorizationHeader => Err(VerifyError::UnsupportedMechanism),
+        }
+    }
+
+    /// Verifies an `Authorization`-header request; any other mechanism is an error.
+    pub fn verify_header<'r, H: Headers + ?Sized>(
+        &self,
+        request: &IncomingRequest<'r, H>,
+        now: SigningTime,
+    ) -> Result<VerifiedRequest<'r>, VerifyError> {
+        let query = self.check_bounds(request)?;
+        match detect_in(request, &query)? {
+            Mechanism::AuthorizationHeader => self.verify_parsed(request, &query, now, false),
+            Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
+            Mechanism::PresignedQuery => Err(VerifyError::UnsupportedMechanism),
+        }
+    }
+
+    /// Verifies an `http::Request` (the `http` feature). The target is the URI's path and
+    /// query as received; an HTTP/2 `:authority` stands in for a missing `host` header.
+    #[cfg(feature = "http")]
+    pub fn verify_http<'r, B>(
+        &self,
+        request: &'r http::Request<B>,
+        now: SigningTime,
+    ) -> Result<VerifiedRequest<'r>, VerifyError> {
+        let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        let mut incoming =
+            IncomingRequest::new(request.method().as_str(), target, request.headers());
+        if let Some(authority) = request.uri().authority() {
+            incoming = incoming.with_authority(authority.as_str());
+        }
+        self.verify(&incoming, now)
+    }
+
+    fn check_bounds<'r, H: Headers + ?Sized>(
+        &self,
+        request: &IncomingRequest<'r, H>,
+    ) -> Result<WireQuery<'r>, VerifyError> {
+        if request.target.len() > MAX_REQUEST_TARGET_LEN {
+            return Err(VerifyError::RequestTooLarge(format!(
+                "the request target is longer than {MAX_REQUEST_TARGET_LEN} bytes"
+            )));
+        }
+        if request.headers.header_pairs().nth(MAX_HEADERS).is_some() {
+            return Err(VerifyError::RequestTooLarge(format!(
+                "more than {MAX_HEADERS} headers"
+            )));
+        }
+        if !request.target.starts_with('/') {
+            return Err(VerifyError::InvalidArgument(
+                "the request target must start with '/'".into(),
+            ));
+        }
+        crate::canonical::validate_wire_path(request.path()).map_err(|_| {
+            VerifyError::InvalidArgument("the path has a '%' not followed by two hex digits".into())
+        })?;
+        parse_query(request.query())
+    }
+
+    fn verify_parsed<'r, H: Headers + ?Sized>(
+        &self,
+        request: &IncomingRequest<'r, H>,
+        query: &WireQuery<'r>,
+        now: SigningTime,
+        presigned: bool,
+    ) -> Result<VerifiedRequest<'r>, VerifyError> {
+        let parsed = if presigned {
+            parse_presigned(query)?
+        } else {
+            parse_header_auth(request.headers)?
+        };
+        let malformed = |msg: String| malformed_error(presigned, msg);
+
+        // Scope: a real date equal to X-Amz-Date's, allowed region and service, exact terminator.
+        let scope = &parsed.scope;
+        if scope.access_key_id().is_empty() {
+            return Err(malformed(
+                "the credential has an empty access key id".into(),
+            ));
+        }
+        let scope_date = parse_date8(scope.date().as_bytes())
+            .ok_or_else(|| malformed(format!("invalid credential date {:?}", scope.date())))?;
+        if scope_date != parsed.signing_time.date() {
+            return Err(malformed(
+                "Invalid credential date. Date is not the same as X-Amz-Date.".into(),
+            ));
+        }
+        if !self.config.regions.iter().any(|r| r == scope.region()) {
+            return Err(VerifyError::WrongRegion {
+                got: scope.region().to_owned(),
+                expected: self.config.regions.join(","),
+                presigned,
+            });
+        }
+        if !self.config.services.iter().any(|s| s == scope.service()) {
+            return Err(malformed(format!(
+                "the service {:?} in the credential is not accepted here",
+                scope.service()
+            )));
+        }
+        if scope.terminator() != SCOPE_TERMINATOR {
+            return Err(malformed(format!(
+                "the credential must end with {SCOPE_TERMINATOR:?}"
+            )));
+        }
+
+        // Signed headers: grammar, host and the configured ones, every x-amz-* header.
+        parsed.signed_headers.validate(&malformed)?;
+        let mut not_signed: Vec<String> = Vec::new();
+        for required in core::iter::once("host").chain(
+            self.config
+                .required_signed_headers
+                .iter()
+                .map(String::as_str),
+        ) {
+            if !parsed.signed_headers.contains(required) {
+                not_signed.push(required.to_owned());
+            }
+        }
+        for (name, _) in request.headers.header_pairs() {
+            let lower_is_amz = name
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
+            if lower_is_amz {
+                let lower = name.to_ascii_lowercase();
+                if !parsed.signed_headers.contains(&lower)
+                    && !self.config.unsigned_header_exemptions.contains(&lower)
+                    && !not_signed.contains(&lower)
+                {
+                    not_signed.push(lower);
+                }
+            }
+        }
+        if !not_signed.is_empty() {
+            return Err(VerifyError::HeadersNotSigned {
+                headers: not_signed,
+            });
+        }
+
+        // Time.
+        let mut expires_at = None;
+        if let Some(expires) = parsed.expires_secs {
+            if expires > self.config.max_expires_secs {
+                return Err(VerifyError::AuthorizationQueryParametersError(format!(
+                    "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than {} seconds",
+                    self.config.max_expires_secs
+                )));
+            }
+            let start = parsed.signing_time.add_seconds(-900);
+            let end = parsed.signing_time.add_seconds(i64::from(expires));
+            if now < start {
+                return Err(VerifyError::NotYetValid);
+            }
+            if now > end {
+                return Err(VerifyError::Expired {
+                    expires_at: end,
+                    now,
+                });
+            }
+            expires_at = Some(end);
+        } else {
+            let skew = i64::from(self.config.clock_skew_secs);
+            let diff = now.unix_timestamp() - parsed.signing_time.unix_timestamp();
+            if diff.abs() > skew {
+                return Err(VerifyError::RequestTimeTooSkewed {
+                    request_time: parsed.signing_time,
+                    server_time: now,
+                });
+            }
+        }
+
+        // The credential: known key, matching token, not expired; its (cached) signing key.
+        let access_key_id = scope.access_key_id();
+        let mut lookup: Option<Result<(SigningKey, Option<SigningTime>), VerifyError>> = None;
+        self.store.lookup(access_key_id, &mut |cred| {
+            let token_ok = match (cred.session_token(), parsed.session_token) {
+                (None, None) => true,
+                (Some(stored), Some(sent)) => token_matches(sent, presigned, stored),
+                _ => false,
+            };
+            lookup = Some(if !token_ok {
+                Err(VerifyError::InvalidToken)
+            } else if cred.expires_at().is_some_and(|e| now >= e) {
+                Err(VerifyError::ExpiredToken)
+            } else {
+                Ok((
+                    self.keys.signing_key(
+                        access_key_id,
+                        scope_date,
+                        scope.region(),
+                        scope.service(),
+                        cred,
+                    ),
+                    cred.expires_at(),
+                ))
+            });
+        });
+        let (signing_key, credential_expiry) = match lookup {
+            None => {
+                return Err(VerifyError::InvalidAccessKeyId {
+                    access_key_id: access_key_id.to_owned(),
+                });
+            }
+            Some(result) => result?,
+        };
+        if let Some(cred_expiry) = credential_expiry {
+            expires_at = Some(expires_at.map_or(cred_expiry, |e| e.min(cred_expiry)));
+        }
+
+        // The signature, over the canonical request streamed into SHA-256.
+        let mut signature = [0u8; 32];
+        let well_formed = parsed.signature_hex.len() == 64
+            && parsed
+                .signature_hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && hex::decode_to_slice(parsed.signature_hex, &mut signature).is_ok();
+        let headers = WithAuthority {
+            headers: request.headers,
+            authority: request.authority,
+        };
+        let parts = Parts {
+            method: request.method,
+            path: PathInput::Wire(request.path()),
+            uri_encoding: self.config.uri_encoding,
+            query: QueryInput::Wire(query, parsed.signature_index),
+            signed_names: parsed.signed_headers.iter(),
+            headers: &headers,
+            payload: parsed.payload.as_str(),
+        };
+        let mut hasher = Sha256::new();
+        write_canonical_request(&parts, &mut hasher).map_err(|e| {
+            VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
+        })?;
+        let hash: [u8; 32] = hasher.finalize().into();
+        let mut mac = signing_key.mac();
+        write_string_to_sign(parsed.amz_date.as_str(), scope.scope(), &hash, &mut mac);
+        if !well_formed || mac.verify_slice(&signature).is_err() {
+            let mut text = Vec::new();
+            let _ = write_canonical_request(&parts, &mut text);
+            let mut sts = Vec::new();
+            write_string_to_sign(parsed.amz_date.as_str(), scope.scope(), &hash, &mut sts);
+            return Err(VerifyError::SignatureDoesNotMatch {
+                access_key_id: access_key_id.to_owned(),
+                string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
+                canonical_request: String::from_utf8_lossy(&text).into_owned(),
+                signature_provided: parsed.signature_hex.to_owned(),
+            });
+        }
+
+        let content_length = match single_header(request.headers, "content-length")? {
+            None => None,
+            Some(v) => Some(parse_decimal(v).ok_or_else(|| {
+                VerifyError::InvalidArgument("content-length is not a decimal number".into())
+            })?),
+        };
+        let mut decoded_content_length = None;
+        let mut trailer = None;
+        if parsed.payload.is_streaming() {
+            decoded_content_length = Some(
+                single_header(request.headers, "x-amz-decoded-content-length")?
+                    .and_then(parse_decimal)
+                    .ok_or(VerifyError::MissingContentLength)?,
+            );
+            trailer = single_header(request.headers, "x-amz-trailer")?;
+        }
+
+        Ok(VerifiedRequest {
+            mechanism: parsed.mechanism,
+            access_key_id: InlineStr::new(access_key_id),
+            scope: parsed.scope,
+            signed_headers: parsed.signed_headers,
+            signing_time: parsed.signing_time,
+            expires_at,
+            session_token: parsed.session_token,
+            session_token_encoded: presigned,
+            payload: parsed.payload,
+            content_length,
+            decoded_content_length,
+            trailer,
+            signature,
+            signing_key,
+            date: scope_date,
+        })
+    }
+}
+
+const MISSING_PARAMS: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+
+fn malformed_error(presigned: bool, msg: String) -> VerifyError {
+    if presigned {
+        VerifyError::AuthorizationQueryParametersError(msg)
+    } else {
+        VerifyError::AuthorizationHeaderMalformed(msg)
+    }
+}
+
+/// Compares a session token as sent with the stored one, in time that depends only on their
+/// lengths.
+fn token_matches(sent: &str, encoded: bool, stored: &str) -> bool {
+    if sent.len() > MAX_SESSION_TOKEN_LEN * 3 {
+        return false;
+    }
+    let mut diff = 0u8;
+    let mut len = 0usize;
+    let stored = stored.as_bytes();
+    let mut compare = |i: usize, b: u8| {
+        diff |= b ^ stored.get(i).copied().unwrap_or(!b);
+    };
+    if encoded {
+        for (i, b) in Decoded::new(sent.as_bytes(), Rule::Query).enumerate() {
+            compare(i, b);
+            len = i + 1;
+        }
+    } else {
+        for (i, b) in sent.bytes().enumerate() {
+            compare(i, b);
+            len = i + 1;
+        }
+    }
+    core::hint::black_box(diff) == 0 && len == stored.len()
+}
+
+fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// The value of a header that must appear at most once.
+fn single_header<'h, H: Headers + ?Sized>(
+    headers: &'h H,
+    name: &'h str,
+) -> Result<Option<&'h str>, VerifyError> {
+    let mut values = headers.values(name);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(VerifyError::InvalidArgument(format!(
+            "the {name} header appears more than once"
+        )));
+    }
+    first
+        .map(|v| {
+            core::str::from_utf8(v)
+                .map(|s| s.trim_matches(|c| c == ' ' || c == '\t'))
+                .map_err(|_| {
+                    VerifyError::InvalidArgument(format!("the {name} header is not UTF-8"))
+                })
+        })
+        .transpose()
+}
+
+fn parse_presigned<'r>(query: &WireQuery<'r>) -> Result<Parsed<'r>, VerifyError> {
+    let malformed = |msg: String| VerifyError::AuthorizationQueryParametersError(msg);
+    // Index of each auth parameter; case variants and repeats are errors.
+    let mut found: [Option<usize>; 8] = [None; 8];
+    for (i, (name, _)) in query.pairs().enumerate() {
+        for (slot, param) in found.iter_mut().zip(PRESIGN_PARAMS) {
+            if decoded_eq_ignore_case(name, param) {
+                if !decoded_eq(name, param) {
+                    return Err(malformed(format!("{param} is spelled with the wrong case")));
+                }
+                if slot.is_some() {
+                    return Err(malformed(format!("{param} appears more than once")));
+                }
+                *slot = Some(i);
+            }
+        }
+    }
+    if query
+        .pairs()
+        .any(|(n, _)| SIGV2_PARAMS.iter().any(|p| decoded_eq_ignore_case(n, p)))
+    {
+        return Err(VerifyError::UnsupportedMechanism);
+    }
+    let [
+        Some(alg),
+        Some(cred),
+        Some(date),
+        Some(expires),
+        Some(signed),
+        Some(sig),
+        token,
+        content_sha,
+    ] = found
+    else {
+        return Err(malformed(MISSING_PARAMS.into()));
+    };
+    let value = |i: usize| query.pair(i).1;
+
+    if !decoded_eq(value(alg), ALGORITHM) {
+        return Err(VerifyError::AuthorizationQueryParametersError(
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into(),
+        ));
+    }
+    let scope = CredentialScope::parse(
+        Decoded::new(value(cred).as_bytes(), Rule::Query),
+        &malformed,
+    )?;
+    let date_text = value(date);
+    let signing_time = parse_amz(date_text.as_bytes(), true).ok_or_else(|| {
+        malformed("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into())
+    })?;
+    let expires_text = value(expires);
+    if expires_text.is_empty() || !expires_text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed("X-Amz-Expires should be a number".into()));
+    }
+    let expires_secs = match expires_text.trim_start_matches('0').len() {
+        0 => 0,
+        1..=7 => expires_text.parse::<u32>().unwrap_or(u32::MAX),
+        _ => u32::MAX,
+    };
+    if expires_secs == 0 {
+        return Err(malformed("X-Amz-Expires must be at least 1 second".into()));
+    }
+    if expires_secs > crate::MAX_EXPIRY_SECS {
+        return Err(malformed("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds".into()));
+    }
+    let payload = match content_sha {
+        None => PayloadHash::Unsigned,
+        Some(i) => {
+            let mut buf = [0u8; 64];
+            let mut n = 0;
+            for b in Decoded::new(value(i).as_bytes(), Rule::Query) {
+                let slot = buf.get_mut(n).ok_or_else(|| {
+                    VerifyError::InvalidArgument("X-Amz-Content-Sha256 is invalid".into())
+                })?;
+                *slot = b;
+                n += 1;
+            }
+            let text = core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or("");
+            match PayloadHash::parse(text) {
+                Ok(p) if !p.is_streaming() => p,
+                _ => {
+                    return Err(VerifyError::InvalidArgument(
+                        "X-Amz-Content-Sha256 must be UNSIGNED-PAYLOAD or a SHA-256 on a presigned request".into(),
+                    ))
+                }
+            }
+        }
+    };
+    if let Some(t) = token {
+        if value(t).is_empty() || value(t).len() > MAX_SESSION_TOKEN_LEN * 3 {
+            return Err(VerifyError::InvalidToken);
+        }
+    }
+    Ok(Parsed {
+        mechanism: Mechanism::PresignedQuery,
+        scope,
+        signed_headers: SignedHeaderList {
+            text: value(signed),
+            encoded: true,
+        },
+        signing_time,
+        amz_date: signing_time.amz_date(),
+        signature_hex: value(sig),
+        signature_index: Some(sig),
+        session_token: token.map(value),
+        payload,
+        expires_secs: Some(expires_secs),
+    })
+}
+
+/// Strict `yyyyMMdd'T'HHmmss'Z'`, decoding escapes when the text came from a query.
+fn parse_amz(wire: &[u8], encoded: bool) -> Option<SigningTime> {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    let mut push = |b: u8| {
+        let slot = buf.get_mut(n)?;
+        *slot = b;
+        n += 1;
+        Some(())
+    };
+    if encoded {
+        for b in Decoded::new(wire, Rule::Query) {
+            push(b)?;
+        }
+    } else {
+        for &b in wire {
+            push(b)?;
+        }
+    }
+    SigningTime::parse_amz_date(core::str::from_utf8(buf.get(..n)?).ok()?).ok()
+}
+
+/// `name=value` up to the next `,` (after optional spaces); returns the value and the rest.
+fn auth_component<'v>(text: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
+    let text = text.trim_start_matches(' ');
+    let after = text.strip_prefix(name)?.strip_prefix('=')?;
+    Some(match after.find(',') {
+        Some(i) => (after.get(..i)?, after.get(i + 1..)?),
+        None => (after, ""),
+    })
+}
+
+fn parse_header_auth<H: Headers + ?Sized>(headers: &H) -> Result<Parsed<'_>, VerifyError> {
+    let malformed = |msg: String| VerifyError::AuthorizationHeaderMalformed(msg);
+    let value = single_header(headers, "authorization")?.unwrap_or("");
+    if value.len() > MAX_AUTHORIZATION_LEN {
+        return Err(VerifyError::RequestTooLarge(format!(
+            "the Authorization header is longer than {MAX_AUTHORIZATION_LEN} bytes"
+        )));
+    }
+    let Some(rest) = value.strip_prefix("AWS4-HMAC-SHA256 ") else {
+        return Err(VerifyError::UnsupportedMechanism);
+    };
+    let grammar = || {
+        malformed("expected \"AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…\"".into())
+    };
+    let (credential, rest) = auth_component(rest, "Credential").ok_or_else(grammar)?;
+    let (signed, rest) = auth_component(rest, "SignedHeaders").ok_or_else(grammar)?;
+    let (signature, rest) = auth_component(rest, "Signature").ok_or_else(grammar)?;
+    if !rest.is_empty() || signature.is_empty() || value.contains('\t') {
+        return Err(grammar());
+    }
+    if credential.is_empty() || signed.is_empty() {
+        return Err(grammar());
+    }
+    let scope = CredentialScope::parse(credential.bytes(), &malformed)?;
+
+    let signing_time = match single_header(headers, "x-amz-date")? {
+        Some(v) => parse_amz(v.as_bytes(), false).ok_or(VerifyError::MissingDate)?,
+        None => {
+            let date = single_header(headers, "date")?.ok_or(VerifyError::MissingDate)?;
+            time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822)
+                .ok()
+                .and_then(|t| SigningTime::from_offset_date_time(t).ok())
+                .ok_or(VerifyError::MissingDate)?
+        }
+    };
+    let payload = match single_header(headers, "x-amz-content-sha256")? {
+        None => return Err(VerifyError::MissingHeader("x-amz-content-sha256")),
+        Some(v) => PayloadHash::parse(v).map_err(|_| {
+            VerifyError::InvalidArgument(
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.".into(),
+            )
+        })?,
+    };
+    let session_token = single_header(headers, "x-amz-security-token")?;
+    Ok(Parsed {
+        mechanism: Mechanism::AuthorizationHeader,
+        scope,
+        signed_headers: SignedHeaderList {
+            text: signed,
+            encoded: false,
+        },
+        signing_time,
+        amz_date: signing_time.amz_date(),
+        signature_hex: signature,
+        signature_index: None,
+        session_token,
+        payload,
+        expires_secs: None,
+    })
+}
+
+/// Request headers plus the routed authority as `host` when the request has no host header.
+struct WithAuthority<'a, H: Headers + ?Sized> {
+    headers: &'a H,
+    authority: Option<&'a str>,
+}
+
+impl<H: Headers + ?Sized> Headers for WithAuthority<'_, H> {
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let synthetic_host = match self.authority {
+            Some(a) if self.headers.values("host").next().is_none() => Some(("host", a.as_bytes())),
+            _ => None,
+        };
+        self.headers.header_pairs().chain(synthetic_host)
+    }
+}
