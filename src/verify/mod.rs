@@ -86,6 +86,7 @@ pub struct IncomingRequest<'a, H: Headers + ?Sized> {
     target: &'a str,
     headers: &'a H,
     authority: Option<&'a str>,
+    payload: Option<PayloadHash>,
 }
 
 impl<'a, H: Headers + ?Sized> IncomingRequest<'a, H> {
@@ -96,7 +97,17 @@ impl<'a, H: Headers + ?Sized> IncomingRequest<'a, H> {
             target,
             headers,
             authority: None,
+            payload: None,
         }
+    }
+
+    /// The payload hash to use when the request does not carry one: services other than S3
+    /// sign the body's hash without sending `x-amz-content-sha256`, so the server hashes the
+    /// body itself and passes the result here. Ignored when the request has the header (or,
+    /// presigned, the `X-Amz-Content-Sha256` parameter).
+    pub fn with_payload_hash(mut self, payload: PayloadHash) -> Self {
+        self.payload = Some(payload);
+        self
     }
 
     /// The authority the request was routed on (an HTTP/2 `:authority`), used as the `host`
@@ -732,9 +743,9 @@ impl<S: CredentialStore> Verifier<S> {
         presigned: bool,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let parsed = if presigned {
-            parse_presigned(query)?
+            parse_presigned(query, request.payload)?
         } else {
-            parse_header_auth(request.headers)?
+            parse_header_auth(request.headers, request.payload)?
         };
         let malformed = |msg: String| malformed_error(presigned, msg);
 
@@ -1018,7 +1029,10 @@ fn single_header<'h, H: Headers + ?Sized>(
         .transpose()
 }
 
-fn parse_presigned<'r>(query: &WireQuery<'r>) -> Result<Parsed<'r>, VerifyError> {
+fn parse_presigned<'r>(
+    query: &WireQuery<'r>,
+    given_payload: Option<PayloadHash>,
+) -> Result<Parsed<'r>, VerifyError> {
     let malformed = |msg: String| VerifyError::AuthorizationQueryParametersError(msg);
     // Index of each auth parameter; case variants and repeats are errors.
     let mut found: [Option<usize>; 8] = [None; 8];
@@ -1085,7 +1099,7 @@ fn parse_presigned<'r>(query: &WireQuery<'r>) -> Result<Parsed<'r>, VerifyError>
         return Err(malformed("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds".into()));
     }
     let payload = match content_sha {
-        None => PayloadHash::Unsigned,
+        None => given_payload.unwrap_or(PayloadHash::Unsigned),
         Some(i) => {
             let mut buf = [0u8; 64];
             let mut n = 0;
@@ -1161,7 +1175,10 @@ fn auth_component<'v>(text: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
     })
 }
 
-fn parse_header_auth<H: Headers + ?Sized>(headers: &H) -> Result<Parsed<'_>, VerifyError> {
+fn parse_header_auth<H: Headers + ?Sized>(
+    headers: &H,
+    given_payload: Option<PayloadHash>,
+) -> Result<Parsed<'_>, VerifyError> {
     let malformed = |msg: String| VerifyError::AuthorizationHeaderMalformed(msg);
     let value = single_header(headers, "authorization")?.unwrap_or("");
     if value.len() > MAX_AUTHORIZATION_LEN {
@@ -1197,7 +1214,7 @@ fn parse_header_auth<H: Headers + ?Sized>(headers: &H) -> Result<Parsed<'_>, Ver
         }
     };
     let payload = match single_header(headers, "x-amz-content-sha256")? {
-        None => return Err(VerifyError::MissingHeader("x-amz-content-sha256")),
+        None => given_payload.ok_or(VerifyError::MissingHeader("x-amz-content-sha256"))?,
         Some(v) => PayloadHash::parse(v).map_err(|_| {
             VerifyError::InvalidArgument(
                 "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.".into(),
