@@ -85,7 +85,12 @@ fn hex_val(b: u8) -> u8 {
     }
 }
 
-const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// The two uppercase hex digits of `b` (`%XX` without the `%`).
+#[inline]
+fn upper_hex(b: u8) -> [u8; 2] {
+    let digit = |n: u8| if n < 10 { b'0' + n } else { b'A' + (n - 10) };
+    [digit(b >> 4), digit(b & 0xf)]
+}
 
 /// Iterates over the decoded bytes of a validated wire component.
 #[derive(Clone)]
@@ -182,11 +187,8 @@ pub(crate) fn write_canonical<S: Sink>(text: Text<'_>, rule: Rule, sink: &mut S)
                 if rule.keeps(b) {
                     out.byte(b);
                 } else {
-                    out.bytes(&[
-                        b'%',
-                        UPPER_HEX[usize::from(b >> 4)],
-                        UPPER_HEX[usize::from(b & 0xf)],
-                    ]);
+                    let [hi, lo] = upper_hex(b);
+                    out.bytes(&[b'%', hi, lo]);
                 }
             }
         }
@@ -212,9 +214,9 @@ impl Iterator for CanonicalBytes<'_> {
     #[inline]
     fn next(&mut self) -> Option<u8> {
         if self.pending_len > 0 {
-            let b = self.pending[2 - self.pending_len];
+            let b = self.pending.get(2 - self.pending_len).copied();
             self.pending_len -= 1;
-            return Some(b);
+            return b;
         }
         let b = match &mut self.source {
             Source::Raw(it) => *it.next()?,
@@ -223,10 +225,7 @@ impl Iterator for CanonicalBytes<'_> {
         if self.rule.keeps(b) {
             Some(b)
         } else {
-            self.pending = [
-                UPPER_HEX[usize::from(b >> 4)],
-                UPPER_HEX[usize::from(b & 0xf)],
-            ];
+            self.pending = upper_hex(b);
             self.pending_len = 2;
             Some(b'%')
         }

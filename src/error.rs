@@ -94,4 +94,13 @@ pub enum Error {
     /// key with `.` or `..` segments, which `url` would remove).
     #[error("the presigned URL cannot be represented as url::Url without altering it: {0}")]
     UrlNotRepresentable(String),
+    /// An S3 operation parameter outside what S3 accepts (a part number outside 1..=10000, a
+    /// checksum that is not the base64 of a digest, a metadata name given twice, …).
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// The parameter (its query or header name).
+        name: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
 }

@@ -217,14 +217,20 @@ impl Signer {
         let amz = time.amz_date();
         let payload = request.payload();
         let token = self.credentials.session_token();
+        let content_sha256 = self
+            .content_sha256_header
+            .then(|| ("x-amz-content-sha256", payload.as_str()));
+        let signed_token = token
+            .filter(|_| self.sign_session_token)
+            .map(|t| ("x-amz-security-token", t));
         let mut added: [(&str, &str); 3] = [("x-amz-date", amz.as_str()); 3];
         let mut n_added = 1;
-        if self.content_sha256_header {
-            added[n_added] = ("x-amz-content-sha256", payload.as_str());
-            n_added += 1;
-        }
-        if let (Some(token), true) = (token, self.sign_session_token) {
-            added[n_added] = ("x-amz-security-token", token);
+        for (slot, header) in added
+            .iter_mut()
+            .skip(1)
+            .zip([content_sha256, signed_token].into_iter().flatten())
+        {
+            *slot = header;
             n_added += 1;
         }
         let added = added.get(..n_added).unwrap_or_default();

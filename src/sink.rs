@@ -84,11 +84,11 @@ impl<S: Sink> Drop for Buffered<'_, S> {
 
 /// Lowercase hex of `bytes` into `out` (which must be twice as long).
 pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digit = |n: u8| if n < 10 { b'0' + n } else { b'a' + (n - 10) };
     for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
         if let [hi, lo] = pair {
-            *hi = HEX[usize::from(b >> 4)];
-            *lo = HEX[usize::from(b & 0x0f)];
+            *hi = digit(b >> 4);
+            *lo = digit(b & 0x0f);
         }
     }
 }

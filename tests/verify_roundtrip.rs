@@ -229,7 +229,9 @@ proptest! {
         prop_assert!(run(&v, c.method, &p.target, &p.headers, last.add_seconds(1)).is_err());
 
         // Any change to a signed part fails.
-        let mut tampered: Vec<(String, Vec<(String, String)>, String)> = Vec::new();
+        // (target, headers, what was changed)
+        type Tampered = (String, Vec<(String, String)>, String);
+        let mut tampered: Vec<Tampered> = Vec::new();
         let (path, query) = p.target.split_once('?').unwrap();
         tampered.push((format!("{path}x?{query}"), p.headers.clone(), "path".into()));
         for (name, _) in &c.query {

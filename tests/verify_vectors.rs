@@ -194,7 +194,8 @@ fn documentation_header_examples_verify() {
     let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     let cred =
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request";
-    let cases: Vec<(&str, &str, Vec<(&str, String)>)> = vec![
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, String)>);
+    let cases: Vec<Case> = vec![
         (
             "GET",
             "/test.txt",

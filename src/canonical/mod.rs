@@ -186,8 +186,6 @@ impl<'a> SignedNames<'a> {
 pub(crate) enum QueryInput<'q, 'a> {
     /// A query as received; `skip` leaves out one pair (the presigned signature).
     Wire(&'q WireQuery<'a>, Option<usize>),
-    /// Already canonical text (the presigner writes it into the URL first).
-    Canonical(&'q str),
 }
 
 /// Everything a canonical request is made of.
@@ -217,7 +215,6 @@ where
     sink.put(b"\n");
     match parts.query {
         QueryInput::Wire(q, skip) => q.write_canonical(skip, sink),
-        QueryInput::Canonical(text) => sink.put(text.as_bytes()),
     }
     sink.put(b"\n");
     let missing = write_canonical_headers(parts.signed_names.clone(), parts.headers, sink)?;

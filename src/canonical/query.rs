@@ -62,11 +62,6 @@ impl<'a> WireQuery<'a> {
         Ok(parsed)
     }
 
-    /// Number of pairs.
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
     /// The wire name and value (empty when absent) of pair `i`.
     pub(crate) fn pair(&self, i: usize) -> (&'a str, &'a str) {
         let Some(span) = self.spans.get(i) else {
@@ -85,17 +80,6 @@ impl<'a> WireQuery<'a> {
     /// All pairs, in arrival order.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         (0..self.len).map(|i| self.pair(i))
-    }
-
-    /// Index of the pairs whose decoded name equals `name` (an unreserved-only literal).
-    pub(crate) fn find_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = usize> + 's {
-        let wanted = Component::new(Text::Raw(name.as_bytes()), Rule::Query);
-        (0..self.len).filter(move |&i| {
-            let (n, _) = self.pair(i);
-            Component::new(Text::Wire(n.as_bytes()), Rule::Query)
-                .cmp_canonical(&wanted, Rule::Query)
-                == Ordering::Equal
-        })
     }
 
     /// Writes the canonical query, leaving out pair `skip` (the signature of a presigned URL).

@@ -54,7 +54,7 @@ impl PathInput<'_> {
     /// Writes the path as it goes on the wire.
     pub(crate) fn write_wire(&self, out: &mut String) {
         match *self {
-            PathInput::Wire(p) if p.is_empty() => out.push('/'),
+            PathInput::Wire("") => out.push('/'),
             PathInput::Wire(p) => out.push_str(p),
             PathInput::Raw { prefix, segments } => {
                 out.push_str(prefix);

@@ -1,0 +1,74 @@
+//! What the example programs share: credentials and region from the environment.
+#![allow(dead_code)]
+
+use presign::Credentials;
+
+/// The AWS documentation's example access key (works with the documentation's examples only).
+pub const EXAMPLE_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+/// The AWS documentation's example secret key.
+pub const EXAMPLE_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// A non-empty environment variable.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, or
+/// the documentation example keys when the environment has none (then `true`: the caller
+/// says so on stderr, once it has something to show, so that a failure stays one line).
+pub fn credentials_from_env() -> Result<(Credentials, bool), String> {
+    let token = env("AWS_SESSION_TOKEN");
+    match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => {
+            let creds = Credentials::new(id, secret).map_err(|e| e.to_string())?;
+            let creds = match token {
+                Some(token) => creds.with_session_token(token).map_err(|e| e.to_string())?,
+                None => creds,
+            };
+            Ok((creds, false))
+        }
+        (None, None) if token.is_none() => {
+            Credentials::new(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY)
+                .map(|c| (c, true))
+                .map_err(|e| e.to_string())
+        }
+        (None, None) => Err("AWS_SESSION_TOKEN is set without AWS_ACCESS_KEY_ID".into()),
+        (Some(_), None) => Err("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into()),
+        (None, Some(_)) => Err("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into()),
+    }
+}
+
+/// The note printed when the example keys were used.
+pub fn note_example_keys() {
+    eprintln!(
+        "note: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set: using the AWS \
+         documentation example keys ({EXAMPLE_ACCESS_KEY_ID})"
+    );
+}
+
+/// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
+pub fn region_from_env(flag: Option<&str>) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".to_owned())
+}
+
+/// Splits `Name: value`.
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("header {text:?} has no ':' (expected 'Name: value')"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("header {text:?} has an empty name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// RFC 3339 (`2013-05-25T00:00:00Z`) of a signing time.
+pub fn rfc3339(t: presign::SigningTime) -> String {
+    t.to_offset_date_time()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}

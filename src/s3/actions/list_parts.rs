@@ -1,0 +1,137 @@
+//! ListParts.
+
+use crate::s3::actions::{Num, Pairs, Parts, Target, extra_setters, upload_id};
+use crate::s3::{Bucket, Endpoint};
+use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+
+/// Presigns [ListParts](https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html):
+/// the parts uploaded so far (`GET /key?uploadId=ID`), to resume an interrupted upload.
+///
+/// ```
+/// use presign::s3::{Bucket, Endpoint, ListParts};
+/// use presign::{Credentials, Expiry, Signer, SigningTime};
+/// let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").unwrap();
+/// let signer = Signer::new(creds, "us-east-1", "s3").unwrap();
+/// let endpoint = Endpoint::aws("us-east-1").unwrap();
+/// let bucket = Bucket::new("examplebucket").unwrap();
+/// let req = ListParts::new(&endpoint, &bucket, "video.mp4", "upload-id")
+///     .max_parts(100)
+///     .part_number_marker(3)
+///     .presign(&signer, SigningTime::parse_amz_date("20130524T000000Z").unwrap(), Expiry::from_secs(60).unwrap())
+///     .unwrap();
+/// assert!(req.url().contains("&max-parts=100&part-number-marker=3&uploadId=upload-id&"));
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub struct ListParts<'a> {
+    target: Target<'a>,
+    upload_id: &'a str,
+    max_parts: Option<u32>,
+    part_number_marker: Option<u32>,
+    extra_query: &'a [(&'a str, &'a str)],
+    extra_headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> ListParts<'a> {
+    /// Lists the parts of upload `upload_id` of `key`.
+    pub fn new(
+        endpoint: &'a Endpoint,
+        bucket: &Bucket<'a>,
+        key: &'a str,
+        upload_id: &'a str,
+    ) -> Self {
+        ListParts {
+            target: Target::object(endpoint, bucket, key),
+            upload_id,
+            max_parts: None,
+            part_number_marker: None,
+            extra_query: &[],
+            extra_headers: &[],
+        }
+    }
+
+    /// `max-parts` (query): at most this many parts (S3 caps it at 1000).
+    pub fn max_parts(mut self, max: u32) -> Self {
+        self.max_parts = Some(max);
+        self
+    }
+
+    /// `part-number-marker` (query): only parts after this number.
+    pub fn part_number_marker(mut self, marker: u32) -> Self {
+        self.part_number_marker = Some(marker);
+        self
+    }
+
+    extra_setters!();
+
+    /// Presigns the request (`GET`).
+    pub fn presign(
+        &self,
+        signer: &Signer,
+        time: SigningTime,
+        expires: Expiry,
+    ) -> Result<PresignedRequest, Error> {
+        let max_parts = self.max_parts.map(|n| Num::new(u64::from(n)));
+        let marker = self.part_number_marker.map(|n| Num::new(u64::from(n)));
+        let mut query = Pairs::query();
+        query.push("uploadId", upload_id(self.upload_id)?)?;
+        query.opt("max-parts", max_parts.as_ref().map(Num::as_str))?;
+        query.opt("part-number-marker", marker.as_ref().map(Num::as_str))?;
+        query.extend(self.extra_query)?;
+        let mut headers = Pairs::headers();
+        headers.extend(self.extra_headers)?;
+        self.target.presign(
+            &Parts {
+                method: "GET",
+                query: query.as_slice(),
+                headers: headers.as_slice(),
+                payload: PayloadHash::Unsigned,
+            },
+            signer,
+            time,
+            expires,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::actions::test_support::*;
+
+    #[test]
+    fn paging_parameters() {
+        let endpoint = custom("http://localhost:9000");
+        let b = bucket("examplebucket");
+        let p = ListParts::new(&endpoint, &b, "docs/file name.txt", "VXBsb2Fk")
+            .max_parts(2)
+            .part_number_marker(9999)
+            .presign(&signer("us-east-1"), time(), expiry(60))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            base(&p),
+            "http://localhost:9000/examplebucket/docs/file%20name.txt"
+        );
+        assert_eq!(
+            params(&p),
+            [
+                "max-parts=2",
+                "part-number-marker=9999",
+                "uploadId=VXBsb2Fk"
+            ]
+        );
+        assert_eq!(p.method(), "GET");
+    }
+
+    #[test]
+    fn empty_upload_id_is_refused() {
+        let endpoint = aws("us-east-1");
+        let b = bucket("examplebucket");
+        let r = ListParts::new(&endpoint, &b, "k", "").presign(
+            &signer("us-east-1"),
+            time(),
+            expiry(60),
+        );
+        assert!(matches!(r, Err(Error::InvalidParameter { .. })));
+    }
+}

@@ -1,0 +1,216 @@
+//! UploadPart.
+
+use crate::s3::actions::{
+    ChecksumAlgorithm, Num, Pairs, Parts, SseCustomerKey, Target, checksum, content_md5,
+    extra_setters, part_number, push_payload_header, str_setters, upload_id,
+};
+use crate::s3::{Bucket, Endpoint};
+use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+
+/// Presigns [UploadPart](https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html):
+/// upload one part of a multipart upload (`PUT /key?partNumber=N&uploadId=ID`).
+///
+/// Presigning one URL per part lets a browser upload a large file in parallel without
+/// credentials; the client keeps each response's `ETag` for
+/// [`crate::s3::CompleteMultipartUpload`].
+///
+/// ```
+/// use presign::s3::{Bucket, Endpoint, UploadPart};
+/// use presign::{Credentials, Expiry, Signer, SigningTime};
+/// let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").unwrap();
+/// let signer = Signer::new(creds, "us-east-1", "s3").unwrap();
+/// let endpoint = Endpoint::aws("us-east-1").unwrap();
+/// let bucket = Bucket::new("examplebucket").unwrap();
+/// let req = UploadPart::new(&endpoint, &bucket, "video.mp4", "upload-id", 3)
+///     .content_length(5 * 1024 * 1024)
+///     .presign(&signer, SigningTime::parse_amz_date("20130524T000000Z").unwrap(), Expiry::from_secs(3600).unwrap())
+///     .unwrap();
+/// assert!(req.url().contains("&partNumber=3&uploadId=upload-id&"));
+/// assert_eq!(req.headers().collect::<Vec<_>>(), [("content-length", "5242880")]);
+/// assert!(UploadPart::new(&endpoint, &bucket, "video.mp4", "upload-id", 10_001)
+///     .presign(&signer, SigningTime::parse_amz_date("20130524T000000Z").unwrap(), Expiry::from_secs(3600).unwrap())
+///     .is_err());
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub struct UploadPart<'a> {
+    target: Target<'a>,
+    upload_id: &'a str,
+    part_number: u32,
+    content_length: Option<u64>,
+    content_md5: Option<&'a str>,
+    checksum: Option<(ChecksumAlgorithm, &'a str)>,
+    sdk_checksum_algorithm: Option<ChecksumAlgorithm>,
+    sse_customer: Option<SseCustomerKey<'a>>,
+    payload: PayloadHash,
+    extra_query: &'a [(&'a str, &'a str)],
+    extra_headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> UploadPart<'a> {
+    /// Part `part_number` (1..=10000, checked at presign) of upload `upload_id` of `key`.
+    pub fn new(
+        endpoint: &'a Endpoint,
+        bucket: &Bucket<'a>,
+        key: &'a str,
+        upload_id: &'a str,
+        part_number: u32,
+    ) -> Self {
+        UploadPart {
+            target: Target::object(endpoint, bucket, key),
+            upload_id,
+            part_number,
+            content_length: None,
+            content_md5: None,
+            checksum: None,
+            sdk_checksum_algorithm: None,
+            sse_customer: None,
+            payload: PayloadHash::Unsigned,
+            extra_query: &[],
+            extra_headers: &[],
+        }
+    }
+
+    str_setters! {
+        /// `Content-MD5` (signed header): base64 of the part's MD5 (checked at presign).
+        content_md5 => content_md5;
+    }
+
+    /// `Content-Length` (signed header): the exact size of the part.
+    pub fn content_length(mut self, len: u64) -> Self {
+        self.content_length = Some(len);
+        self
+    }
+
+    /// `x-amz-checksum-<algorithm>` (signed header): base64 of the part's digest. The
+    /// algorithm must be the one given to CreateMultipartUpload.
+    pub fn checksum(mut self, algorithm: ChecksumAlgorithm, value_base64: &'a str) -> Self {
+        self.checksum = Some((algorithm, value_base64));
+        self
+    }
+
+    /// `x-amz-sdk-checksum-algorithm` (signed header).
+    pub fn sdk_checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.sdk_checksum_algorithm = Some(algorithm);
+        self
+    }
+
+    /// SSE-C: the key given to CreateMultipartUpload (signed headers).
+    pub fn sse_customer_key(mut self, key: SseCustomerKey<'a>) -> Self {
+        self.sse_customer = Some(key);
+        self
+    }
+
+    /// The payload hash (default `UNSIGNED-PAYLOAD`); a SHA-256 is also signed as
+    /// `x-amz-content-sha256`, which the client must send.
+    pub fn payload(mut self, payload: PayloadHash) -> Self {
+        self.payload = payload;
+        self
+    }
+
+    extra_setters!();
+
+    /// Presigns the request (`PUT`).
+    pub fn presign(
+        &self,
+        signer: &Signer,
+        time: SigningTime,
+        expires: Expiry,
+    ) -> Result<PresignedRequest, Error> {
+        let part = part_number(self.part_number)?;
+        let id = upload_id(self.upload_id)?;
+        let length = self.content_length.map(Num::new);
+        let md5 = self.content_md5.map(content_md5).transpose()?;
+        let sum = self
+            .checksum
+            .map(|(algorithm, value)| checksum(algorithm, value))
+            .transpose()?;
+
+        let mut query = Pairs::query();
+        query.push("partNumber", part.as_str())?;
+        query.push("uploadId", id)?;
+        query.extend(self.extra_query)?;
+
+        let mut headers = Pairs::headers();
+        headers.opt("content-length", length.as_ref().map(Num::as_str))?;
+        headers.opt("content-md5", md5)?;
+        if let Some((name, value)) = sum {
+            headers.push(name, value)?;
+        }
+        headers.opt(
+            "x-amz-sdk-checksum-algorithm",
+            self.sdk_checksum_algorithm.map(ChecksumAlgorithm::as_str),
+        )?;
+        if let Some(key) = &self.sse_customer {
+            key.push_to(&mut headers)?;
+        }
+        headers.extend(self.extra_headers)?;
+        push_payload_header(&mut headers, &self.payload)?;
+
+        self.target.presign(
+            &Parts {
+                method: "PUT",
+                query: query.as_slice(),
+                headers: headers.as_slice(),
+                payload: self.payload,
+            },
+            signer,
+            time,
+            expires,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::actions::test_support::*;
+
+    #[test]
+    fn query_and_headers() {
+        let endpoint = aws("us-east-1");
+        let b = bucket("examplebucket");
+        let p = UploadPart::new(
+            &endpoint,
+            &b,
+            "docs/file name.txt",
+            "2~Kx.y_z-AB+/cd==",
+            10_000,
+        )
+        .content_length(5)
+        .checksum(
+            ChecksumAlgorithm::Sha256,
+            "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=",
+        )
+        .presign(&signer("us-east-1"), time(), expiry(60))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            params(&p),
+            ["partNumber=10000", "uploadId=2~Kx.y_z-AB%2B%2Fcd%3D%3D"]
+        );
+        assert_eq!(
+            signed_headers(&p),
+            "content-length;host;x-amz-checksum-sha256"
+        );
+        assert_eq!(p.method(), "PUT");
+    }
+
+    #[test]
+    fn part_number_and_upload_id_are_checked() {
+        let endpoint = aws("us-east-1");
+        let b = bucket("examplebucket");
+        let s = signer("us-east-1");
+        for (id, part) in [("id", 0), ("id", 10_001), ("", 1)] {
+            let r = UploadPart::new(&endpoint, &b, "k", id, part).presign(&s, time(), expiry(60));
+            assert!(
+                matches!(r, Err(Error::InvalidParameter { .. })),
+                "{id:?} {part}"
+            );
+        }
+        assert!(
+            UploadPart::new(&endpoint, &b, "k", "id", 1)
+                .presign(&s, time(), expiry(60))
+                .is_ok()
+        );
+    }
+}
