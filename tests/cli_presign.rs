@@ -5,6 +5,8 @@
 //! for the same profile and features (a no-op when `cargo test` already built it; cargo does
 //! not hold its build lock while tests run).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -14,48 +16,7 @@ const DOC_URL: &str = "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Alg
 /// Builds the example once and returns its path.
 fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
-        // target/<profile>/deps/cli_presign-<hash>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .unwrap_or_else(|| panic!("unexpected test path {}", exe.display()));
-        let target_dir = profile_dir
-            .parent()
-            .unwrap_or_else(|| panic!("unexpected test path {}", exe.display()));
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => "dev",
-            Some(other) => other,
-        };
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "presign",
-                "--profile",
-                profile,
-            ])
-            .arg("--manifest-path")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target_dir);
-        // Same features as this test, so that an up-to-date binary is not rebuilt.
-        if cfg!(feature = "http") {
-            build.args(["--features", "http"]);
-        }
-        let status = build
-            .status()
-            .unwrap_or_else(|e| panic!("cargo build --example presign: {e}"));
-        assert!(status.success(), "cargo build --example presign failed");
-        let bin = profile_dir
-            .join("examples")
-            .join(format!("presign{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.exists(), "{} was not built", bin.display());
-        bin
-    })
+    BINARY.get_or_init(|| common::example_binary("presign"))
 }
 
 /// Runs the CLI with a clean environment plus `env`.

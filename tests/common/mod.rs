@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A request parsed from the suite's `request.txt` format.
 pub struct RawRequest {
@@ -77,4 +78,44 @@ pub fn decode(s: &str) -> String {
 /// `2015-08-30T12:36:00Z` → `20150830T123600Z`.
 pub fn iso_to_amz(s: &str) -> String {
     s.replace(['-', ':'], "")
+}
+
+/// Builds example `name` for this test's profile and features, and returns its path.
+///
+/// Examples get no `CARGO_BIN_EXE_*` variable, so the binary is found next to the test's own
+/// executable (`target/<profile>/examples/<name>`).
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    // target/<profile>/deps/<test>-<hash>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("unexpected test path {}", exe.display()));
+    let target_dir = profile_dir
+        .parent()
+        .unwrap_or_else(|| panic!("unexpected test path {}", exe.display()));
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let mut build = Command::new(env!("CARGO"));
+    build
+        .args(["build", "--quiet", "--example", name, "--profile", profile])
+        .arg("--manifest-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir);
+    // Same features as this test, so that an up-to-date binary is not rebuilt.
+    if cfg!(feature = "http") {
+        build.arg("--all-features");
+    }
+    let status = build
+        .status()
+        .unwrap_or_else(|e| panic!("cargo build --example {name}: {e}"));
+    assert!(status.success(), "cargo build --example {name} failed");
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} was not built", bin.display());
+    bin
 }
