@@ -135,10 +135,12 @@ impl<'a> PresignRequest<'a> {
             PathInput::Wire(p) => validate_wire_path(p)?,
             PathInput::Raw { prefix, .. } => validate_wire_path(prefix)?,
         }
-        if self.query.len() > MAX_QUERY_PAIRS {
+        // The auth parameters count towards the verifier's limit too.
+        let limit = MAX_QUERY_PAIRS - (AUTH_QUERY_PARAMS.len() - 1);
+        if self.query.len() > limit {
             return Err(Error::TooMany {
-                what: "query parameters",
-                limit: MAX_QUERY_PAIRS,
+                what: "query parameters besides the X-Amz-* auth parameters",
+                limit,
             });
         }
         for (name, _) in self.query {

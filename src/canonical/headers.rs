@@ -172,8 +172,9 @@ pub(crate) fn write_lower<S: Sink>(name: &str, out: &mut Buffered<'_, S>) {
 }
 
 /// Writes the canonical header lines for `names` (sorted, lowercase, distinct), each
-/// `name:value[,value…]\n`. Returns the first listed name that has no header, if any (the
-/// line is still written, with an empty value, as the signature will then not match).
+/// `name:value[,value…]\n`. Returns the first listed name that has no header, if any (its
+/// line is written with an empty value; the verifier refuses the request all the same, since
+/// an absent header is not an empty one).
 pub(crate) fn write_canonical_headers<'n, H, S>(
     names: impl Iterator<Item = &'n str>,
     headers: &H,

@@ -907,13 +907,16 @@ impl<S: CredentialStore> Verifier<S> {
             payload: parsed.payload.as_str(),
         };
         let mut hasher = Sha256::new();
-        write_canonical_request(&parts, &mut hasher).map_err(|e| {
+        // A signed header the request does not carry is a mismatch even when it was signed
+        // with an empty value: absent is not empty.
+        let missing = write_canonical_request(&parts, &mut hasher).map_err(|e| {
             VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
         })?;
         let hash: [u8; 32] = hasher.finalize().into();
         let mut mac = signing_key.mac();
         write_string_to_sign(parsed.amz_date.as_str(), scope.scope(), &hash, &mut mac);
-        if !well_formed || mac.verify_slice(&signature).is_err() {
+        let mac_ok = mac.verify_slice(&signature).is_ok();
+        if !well_formed || !mac_ok || missing.is_some() {
             let mut text = Vec::new();
             let _ = write_canonical_request(&parts, &mut text);
             let mut sts = Vec::new();
@@ -1195,7 +1198,7 @@ fn parse_header_auth<H: Headers + ?Sized>(
     let (credential, rest) = auth_component(rest, "Credential").ok_or_else(grammar)?;
     let (signed, rest) = auth_component(rest, "SignedHeaders").ok_or_else(grammar)?;
     let (signature, rest) = auth_component(rest, "Signature").ok_or_else(grammar)?;
-    if !rest.is_empty() || signature.is_empty() || value.contains('\t') {
+    if !rest.is_empty() || signature.is_empty() || value.contains('\t') || value.ends_with(',') {
         return Err(grammar());
     }
     if credential.is_empty() || signed.is_empty() {
