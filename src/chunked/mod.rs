@@ -1,0 +1,5 @@
+//! aws-chunked streaming uploads.
+
+mod checksum;
+
+pub use checksum::{Checksum, ChecksumAlgorithm, ChecksumValue};
