@@ -103,4 +103,15 @@ pub enum Error {
         /// The rule it breaks.
         reason: &'static str,
     },
+    /// An aws-chunked chunk size of zero, or one that needs more than 8 hex digits.
+    #[error("invalid aws-chunked chunk size {0}: expected 1 to 4294967295 bytes")]
+    InvalidChunkSize(u64),
+    /// An aws-chunked body longer or shorter than its declared decoded length.
+    #[error("the body has {provided} bytes, but {declared} were declared")]
+    BodyLength {
+        /// The decoded length declared up front (`x-amz-decoded-content-length`).
+        declared: u64,
+        /// The bytes given so far.
+        provided: u64,
+    },
 }

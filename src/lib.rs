@@ -14,6 +14,7 @@
 // The SigV4 pipeline, in order: credentials and scope → canonical request → string to sign →
 // signing key → presign / sign → verify. S3 specifics live in `s3`.
 pub mod canonical;
+pub mod chunked;
 pub mod credentials;
 pub mod presign;
 pub mod s3;

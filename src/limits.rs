@@ -25,3 +25,27 @@ pub const MAX_AUTHORIZATION_LEN: usize = 4 * 1024;
 
 /// Bytes of a session token.
 pub const MAX_SESSION_TOKEN_LEN: usize = 4 * 1024;
+
+/// Bytes of one aws-chunked chunk header line (`<hex size>;chunk-signature=<64 hex>`), its CRLF
+/// included. A signed header is 84 bytes at most; the cap leaves room for whitespace around `;`
+/// and `=` and still stops a peer that never sends a line end.
+pub const MAX_CHUNK_HEADER_LEN: usize = 4 * 1024;
+
+/// Hex digits of an aws-chunked chunk size (leading zeros included): 8 digits reach 4 GiB - 1,
+/// far past any chunk cap, and a longer size is refused before it is parsed.
+pub const MAX_CHUNK_SIZE_DIGITS: usize = 8;
+
+/// The default largest aws-chunked chunk the decoder accepts, and so buffers (MinIO's cap).
+/// SDKs send 64 KiB (JS, Java) to 1 MiB (botocore) chunks.
+pub const DEFAULT_MAX_CHUNK_SIZE: usize = 16 * 1024 * 1024;
+
+/// Bytes of the aws-chunked trailer section (every trailer line and the trailer signature,
+/// CRLFs included). One checksum and the signature take under 200 bytes.
+pub const MAX_TRAILER_LEN: usize = 16 * 1024;
+
+/// The smallest non-final aws-chunked chunk S3 accepts; enforced in the decoder's strict mode.
+pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
+
+/// The largest `x-amz-decoded-content-length` the decoder accepts: S3's maximum object size
+/// (5 TiB).
+pub const MAX_DECODED_CONTENT_LENGTH: u64 = 5 * 1024 * 1024 * 1024 * 1024;
