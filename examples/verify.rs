@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --example verify -- [--method M] [--header 'Name: value']... [--now 20130524T000000Z]
-//!     [--region R]... [--service S] [--body FILE] URL
+//!     [--region R]... [--service S] [--body FILE [--decoded-out OUT] [--strict-chunk-size]] URL
 //! ```
 //!
 //! Exit 0 and `{"ok":true,…}` when the request verifies; exit 1 and `{"ok":false,"code":…}`
@@ -10,10 +10,12 @@
 
 mod support;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
 use presign::SigningTime;
+use presign::chunked::{ChunkedDecoder, DecodeSummary, DecoderConfig};
 use presign::verify::{
     InMemoryCredentials, IncomingRequest, StoredCredential, Verifier, VerifierConfig, VerifyError,
 };
@@ -38,9 +40,17 @@ struct Args {
     /// The accepted service.
     #[arg(long, default_value = "s3")]
     service: String,
-    /// A file holding the request body, checked against the signed payload hash.
+    /// A file holding the request body, checked against the signed payload hash (or, for
+    /// aws-chunked uploads, decoded and verified chunk by chunk).
     #[arg(long)]
     body: Option<std::path::PathBuf>,
+    /// With an aws-chunked `--body`: where to write the decoded payload. Only verified chunks
+    /// are written, so a tampered stream leaves nothing past the last verified chunk.
+    #[arg(long, requires = "body")]
+    decoded_out: Option<std::path::PathBuf>,
+    /// With an aws-chunked `--body`: refuse non-final chunks under 8 KiB, as S3 does.
+    #[arg(long)]
+    strict_chunk_size: bool,
     /// The request URL as received (`https://host/path?query`).
     url: String,
 }
@@ -149,19 +159,17 @@ fn run(args: &Args) -> Result<Result<Value, Value>, String> {
         Ok(v) => v,
         Err(e) => return Ok(Err(failure(&e))),
     };
+    let mut decoded = None;
     if let Some(body) = &body {
-        match verified.body_checker() {
-            Some(mut checker) => {
-                checker.update(body);
-                if let Err(e) = checker.finish() {
-                    return Ok(Err(failure(&e)));
-                }
+        if verified.payload().is_streaming() {
+            match decode_chunked(&verified, body, args)? {
+                Ok(summary) => decoded = Some(summary),
+                Err(e) => return Ok(Err(failure(&e))),
             }
-            None => {
-                return Err(
-                    "the request uses an aws-chunked streaming payload; --body checks single-chunk bodies"
-                        .into(),
-                )
+        } else if let Some(mut checker) = verified.body_checker() {
+            checker.update(body);
+            if let Err(e) = checker.finish() {
+                return Ok(Err(failure(&e)));
             }
         }
     }
@@ -173,7 +181,47 @@ fn run(args: &Args) -> Result<Result<Value, Value>, String> {
         "expires": verified.expires_at().map(support::rfc3339),
         "signed_headers": verified.signed_headers().collect::<Vec<_>>(),
         "payload": verified.payload().as_str(),
+        "decoded_length": decoded.as_ref().map(DecodeSummary::decoded_length),
+        "checksum": decoded.as_ref().and_then(DecodeSummary::checksum).map(|c| c.to_base64()),
     })))
+}
+
+/// Decodes an aws-chunked body in 64 KiB reads (as it would arrive from a socket), writing each
+/// chunk to `--decoded-out` only once it has verified.
+fn decode_chunked(
+    verified: &presign::verify::VerifiedRequest<'_>,
+    body: &[u8],
+    args: &Args,
+) -> Result<Result<DecodeSummary, VerifyError>, String> {
+    let config = DecoderConfig::default().strict_chunk_size(args.strict_chunk_size);
+    let mut decoder = match ChunkedDecoder::from_verified(verified, config) {
+        Ok(d) => d,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut out = match &args.decoded_out {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut write_error = None;
+    let mut sink = |bytes: &[u8]| {
+        if let Some(file) = out.as_mut() {
+            if let Err(e) = file.write_all(bytes) {
+                write_error.get_or_insert(e);
+            }
+        }
+    };
+    for piece in body.chunks(64 * 1024) {
+        if let Err(e) = decoder.feed(piece, &mut sink) {
+            return Ok(Err(e));
+        }
+    }
+    if let Some(e) = write_error {
+        return Err(format!("cannot write the decoded payload: {e}"));
+    }
+    Ok(decoder.finish())
 }
 
 fn failure(e: &VerifyError) -> Value {

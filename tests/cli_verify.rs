@@ -138,3 +138,72 @@ fn wrong_region_and_unusable_arguments() {
         );
     }
 }
+
+/// The S3 documentation's aws-chunked upload (65 KiB of `a` in chunks of 64 KiB and 1 KiB),
+/// framed from its published chunk signatures.
+fn doc_chunked_body() -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(b"10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n");
+    body.extend(std::iter::repeat_n(b'a', 65536));
+    body.extend_from_slice(b"\r\n400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n");
+    body.extend(std::iter::repeat_n(b'a', 1024));
+    body.extend_from_slice(b"\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n");
+    assert_eq!(body.len(), 66824);
+    body
+}
+
+fn chunked_args(body: &std::path::Path, out: &std::path::Path) -> Vec<String> {
+    let mut args: Vec<String> = ["--method", "PUT", "--now", "20130524T000000Z"]
+        .map(String::from)
+        .to_vec();
+    for h in [
+        "x-amz-date: 20130524T000000Z",
+        "x-amz-storage-class: REDUCED_REDUNDANCY",
+        "x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "Content-Encoding: aws-chunked",
+        "x-amz-decoded-content-length: 66560",
+        "Content-Length: 66824",
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+    ] {
+        args.push("--header".into());
+        args.push(h.into());
+    }
+    args.extend([
+        "--body".into(),
+        body.display().to_string(),
+        "--decoded-out".into(),
+        out.display().to_string(),
+    ]);
+    args.push("https://s3.amazonaws.com/examplebucket/chunkObject.txt".into());
+    args
+}
+
+#[test]
+fn aws_chunked_body_is_decoded_and_a_tampered_one_stops_at_the_last_verified_chunk() {
+    let dir = std::env::temp_dir().join(format!("presign-cli-chunked-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (body, out) = (dir.join("body"), dir.join("out"));
+    std::fs::write(&body, doc_chunked_body()).unwrap();
+    let args = chunked_args(&body, &out);
+    let run = verify(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    assert_eq!(json(&run)["decoded_length"], 66560);
+    assert_eq!(std::fs::read(&out).unwrap(), vec![b'a'; 66560]);
+
+    // One byte of chunk 2 changed: exit 1, and OUT holds chunk 1 only.
+    let mut tampered = doc_chunked_body();
+    // chunk 1 header (88 bytes) + data + CRLF + chunk 2 header (86 bytes)
+    let chunk2_data = 88 + 65536 + 2 + 86;
+    tampered[chunk2_data + 10] = b'b';
+    std::fs::write(&body, &tampered).unwrap();
+    let run = verify(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(json(&run)["code"], "SignatureDoesNotMatch");
+    assert_eq!(std::fs::read(&out).unwrap(), vec![b'a'; 65536]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
