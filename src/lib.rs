@@ -15,6 +15,8 @@
 // signing key → presign / sign → verify. S3 specifics live in `s3`.
 pub mod canonical;
 pub mod credentials;
+#[cfg(feature = "post")]
+pub mod post;
 pub mod presign;
 pub mod s3;
 pub mod scope;
