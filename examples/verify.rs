@@ -295,7 +295,10 @@ fn failure(e: &VerifyError) -> Value {
         ..
     } = e
     {
-        out["canonical_request"] = json!(canonical_request);
+        // A POST form has no canonical request: its string to sign is the policy.
+        if !canonical_request.is_empty() {
+            out["canonical_request"] = json!(canonical_request);
+        }
         out["string_to_sign"] = json!(string_to_sign);
     }
     if let VerifyError::HeadersNotSigned { headers } = e {

@@ -302,7 +302,12 @@ fn rule_34_signature_is_over_the_policy_text_as_sent() {
         let err = verify(&f).unwrap_err();
         match &err {
             VerifyError::SignatureDoesNotMatch { string_to_sign, .. } => {
-                assert_eq!(string_to_sign, &tampered)
+                assert_eq!(string_to_sign, &tampered);
+                // As S3 answers a POST: the policy is the string to sign, and there is no
+                // canonical request.
+                let xml = err.to_xml_with_diagnostics("req");
+                assert!(xml.contains(&format!("<StringToSign>{tampered}</StringToSign>")));
+                assert!(!xml.contains("CanonicalRequest"));
             }
             other => panic!("{other:?}"),
         }
