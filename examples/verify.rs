@@ -1,9 +1,18 @@
-//! Verifies a presigned URL or a header-signed request, as a server embedding `presign` would.
+//! Verifies a presigned URL, a header-signed request or a browser POST form, as a server
+//! embedding `presign` would.
 //!
 //! ```text
 //! cargo run --example verify -- [--method M] [--header 'Name: value']... [--now 20130524T000000Z]
 //!     [--region R]... [--service S] [--body FILE [--decoded-out OUT] [--strict-chunk-size]] URL
+//! cargo run --example verify -- --form FIELDS.json --bucket B [--file-name N] [--file-size BYTES]
+//!     [--now T] [--region R]... URL
 //! ```
+//!
+//! With `--form`, FIELDS.json holds the form fields before the file, in form order: a JSON
+//! object, or an array of `[name, value]` pairs (a name given twice is kept twice, and
+//! refused). `--bucket` is the bucket the form was posted to (a server takes it from its route,
+//! never from the form), URL the form action. `--file-name` is the file part's `filename`;
+//! `--file-size` checks the file's size against the policy's `content-length-range`.
 //!
 //! Exit 0 and `{"ok":true,…}` when the request verifies; exit 1 and `{"ok":false,"code":…}`
 //! when it does not; exit 2 when the arguments are unusable.
@@ -16,6 +25,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use presign::SigningTime;
 use presign::chunked::{ChunkedDecoder, DecodeSummary, DecoderConfig};
+use presign::post::IncomingPost;
 use presign::verify::{
     InMemoryCredentials, IncomingRequest, StoredCredential, Verifier, VerifierConfig, VerifyError,
 };
@@ -51,7 +61,19 @@ struct Args {
     /// With an aws-chunked `--body`: refuse non-final chunks under 8 KiB, as S3 does.
     #[arg(long)]
     strict_chunk_size: bool,
-    /// The request URL as received (`https://host/path?query`).
+    /// Verify a browser POST form: a JSON file with its fields before the file.
+    #[arg(long, value_name = "FIELDS.json", requires = "bucket")]
+    form: Option<std::path::PathBuf>,
+    /// With --form: the bucket the form was posted to.
+    #[arg(long, requires = "form")]
+    bucket: Option<String>,
+    /// With --form: the file part's file name (replaces `${filename}`).
+    #[arg(long, requires = "form")]
+    file_name: Option<String>,
+    /// With --form: the file's size in bytes, checked against content-length-range.
+    #[arg(long, requires = "form")]
+    file_size: Option<u64>,
+    /// The request URL as received (`https://host/path?query`); with --form, the form action.
     url: String,
 }
 
@@ -116,6 +138,10 @@ fn run(args: &Args) -> Result<Result<Value, Value>, String> {
         None => SigningTime::now(),
     };
     let (authority, target) = split_url(&args.url)?;
+    let verifier = verifier(args, &creds)?;
+    if let Some(path) = &args.form {
+        return verify_form(args, &verifier, path, now);
+    }
     let mut headers = args
         .headers
         .iter()
@@ -130,25 +156,6 @@ fn run(args: &Args) -> Result<Result<Value, Value>, String> {
         }
         None => None,
     };
-
-    let store = InMemoryCredentials::new();
-    let stored = match creds.session_token() {
-        Some(token) => StoredCredential::temporary(creds.secret_access_key(), token, None),
-        None => StoredCredential::new(creds.secret_access_key()),
-    }
-    .map_err(|e| e.to_string())?;
-    store
-        .insert(creds.access_key_id(), stored)
-        .map_err(|e| e.to_string())?;
-    let regions = if args.regions.is_empty() {
-        vec![support::region_from_env(None)]
-    } else {
-        args.regions.clone()
-    };
-    let config = VerifierConfig::default()
-        .regions(regions)
-        .services([args.service.as_str()]);
-    let verifier = Verifier::new(store, config);
 
     let header_refs: Vec<(&str, &str)> = headers
         .iter()
@@ -224,6 +231,105 @@ fn decode_chunked(
     Ok(decoder.finish())
 }
 
+/// A verifier holding the credentials of the environment (or the documentation's).
+fn verifier(
+    args: &Args,
+    creds: &presign::Credentials,
+) -> Result<Verifier<InMemoryCredentials>, String> {
+    let store = InMemoryCredentials::new();
+    let stored = match creds.session_token() {
+        Some(token) => StoredCredential::temporary(creds.secret_access_key(), token, None),
+        None => StoredCredential::new(creds.secret_access_key()),
+    }
+    .map_err(|e| e.to_string())?;
+    store
+        .insert(creds.access_key_id(), stored)
+        .map_err(|e| e.to_string())?;
+    let regions = if args.regions.is_empty() {
+        vec![support::region_from_env(None)]
+    } else {
+        args.regions.clone()
+    };
+    let config = VerifierConfig::default()
+        .regions(regions)
+        .services([args.service.as_str()]);
+    Ok(Verifier::new(store, config))
+}
+
+/// The form fields of FIELDS.json, in file order: an object (read member by member, so that
+/// order and repeated names survive) or an array of `[name, value]` pairs.
+struct FormFields(Vec<(String, String)>);
+
+impl<'de> serde::Deserialize<'de> for FormFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FormFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of string fields, or an array of [name, value] pairs")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FormFields, A::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    out.push(pair);
+                }
+                Ok(FormFields(out))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FormFields, A::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = seq.next_element::<(String, String)>()? {
+                    out.push(pair);
+                }
+                Ok(FormFields(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn verify_form(
+    args: &Args,
+    verifier: &Verifier<InMemoryCredentials>,
+    path: &std::path::Path,
+    now: SigningTime,
+) -> Result<Result<Value, Value>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let FormFields(fields) =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not a form: {e}", path.display()))?;
+    let bucket = args.bucket.as_deref().unwrap_or_default();
+    let mut post = IncomingPost::new(bucket, &fields[..]);
+    if let Some(name) = &args.file_name {
+        post = post.with_file_name(name);
+    }
+    let verified = match verifier.verify_post(&post, now) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(failure(&e))),
+    };
+    if let Some(size) = args.file_size {
+        if let Err(e) = verified.check_file_size(size) {
+            return Ok(Err(failure(&e)));
+        }
+    }
+    Ok(Ok(json!({
+        "ok": true,
+        "access_key_id": verified.access_key_id(),
+        "mechanism": "PostPolicy",
+        "signing_time": support::rfc3339(verified.signing_time()),
+        "expires": support::rfc3339(verified.expires_at()),
+        "bucket": verified.bucket(),
+        "key": verified.key(),
+        "fields": verified.fields().map(|(n, v)| [n, v]).collect::<Vec<_>>(),
+        "content_length_range": verified.content_length_range().map(|(min, max)| [min, max]),
+    })))
+}
+
 fn failure(e: &VerifyError) -> Value {
     let mut out = json!({
         "ok": false,
@@ -237,7 +343,10 @@ fn failure(e: &VerifyError) -> Value {
         ..
     } = e
     {
-        out["canonical_request"] = json!(canonical_request);
+        // A POST form has no canonical request: its string to sign is the policy.
+        if !canonical_request.is_empty() {
+            out["canonical_request"] = json!(canonical_request);
+        }
         out["string_to_sign"] = json!(string_to_sign);
     }
     if let VerifyError::HeadersNotSigned { headers } = e {

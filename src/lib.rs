@@ -16,6 +16,8 @@
 pub mod canonical;
 pub mod chunked;
 pub mod credentials;
+#[cfg(feature = "post")]
+pub mod post;
 pub mod presign;
 pub mod s3;
 pub mod scope;

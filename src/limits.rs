@@ -49,3 +49,21 @@ pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
 /// The largest `x-amz-decoded-content-length` the decoder accepts: S3's maximum object size
 /// (5 TiB).
 pub const MAX_DECODED_CONTENT_LENGTH: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+
+/// Bytes of a browser POST form before the file: every field's name and value, added up. S3
+/// refuses more than 20 KB of form data excluding the file (`MaxPostPreDataLengthExceeded`,
+/// 20480 bytes); the builder refuses to make a larger form.
+pub const MAX_POST_FORM_BYTES: usize = 20 * 1024;
+
+/// Fields of a browser POST form before the file. An SDK form has 6 to 15.
+pub const MAX_POST_FIELDS: usize = 128;
+
+/// Bytes of one POST form field name (`x-amz-meta-…` names included).
+pub const MAX_POST_FIELD_NAME_LEN: usize = 1024;
+
+/// Bytes of the base64 `policy` field of a POST form (also counted in
+/// [`MAX_POST_FORM_BYTES`]). SDK policies are well under 4 KiB.
+pub const MAX_POST_POLICY_LEN: usize = 16 * 1024;
+
+/// Conditions in one POST policy document.
+pub const MAX_POST_POLICY_CONDITIONS: usize = 256;

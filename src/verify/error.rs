@@ -301,12 +301,15 @@ impl VerifyError {
                     element(&mut out, "StringToSign", string_to_sign);
                     element(&mut out, "SignatureProvided", signature_provided);
                     element(&mut out, "StringToSignBytes", &spaced_hex(string_to_sign));
-                    element(&mut out, "CanonicalRequest", canonical_request);
-                    element(
-                        &mut out,
-                        "CanonicalRequestBytes",
-                        &spaced_hex(canonical_request),
-                    );
+                    // A POST form signs its policy directly: there is no canonical request.
+                    if !canonical_request.is_empty() {
+                        element(&mut out, "CanonicalRequest", canonical_request);
+                        element(
+                            &mut out,
+                            "CanonicalRequestBytes",
+                            &spaced_hex(canonical_request),
+                        );
+                    }
                 }
             }
             VerifyError::InvalidAccessKeyId { access_key_id } => {

@@ -52,6 +52,8 @@ mod config;
 mod credentials;
 mod error;
 mod key_cache;
+#[cfg(feature = "post")]
+pub(crate) mod scope_auth;
 
 pub use config::VerifierConfig;
 pub use credentials::{CredentialStore, InMemoryCredentials, StoredCredential};
