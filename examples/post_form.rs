@@ -21,9 +21,9 @@ mod support;
 
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use presign::post::{FILENAME_VARIABLE, PostKey, PresignedPost};
-use presign::s3::{AddressingStyle, Bucket, Endpoint};
+use presign::s3::Bucket;
 use presign::{Expiry, Signer, SigningTime};
 
 #[derive(Parser, Debug)]
@@ -66,17 +66,10 @@ struct Args {
     region: Option<String>,
     /// Bucket addressing (default: auto on AWS, path on a custom endpoint).
     #[arg(long, value_enum)]
-    addressing_style: Option<Style>,
+    addressing_style: Option<support::Style>,
     /// Signing time, yyyyMMddTHHmmssZ (default: now).
     #[arg(long)]
     signing_time: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Style {
-    Auto,
-    Virtual,
-    Path,
 }
 
 fn main() -> ExitCode {
@@ -130,23 +123,7 @@ fn run(args: &Args) -> Result<String, String> {
     };
 
     let region = support::region_from_env(args.region.as_deref());
-    let endpoint_url = args
-        .endpoint_url
-        .clone()
-        .or_else(|| support::env("AWS_ENDPOINT_URL_S3"))
-        .or_else(|| support::env("AWS_ENDPOINT_URL"));
-    let mut endpoint = match &endpoint_url {
-        Some(url) => Endpoint::parse(url),
-        None => Endpoint::aws(&region),
-    }
-    .map_err(|e| e.to_string())?;
-    if let Some(style) = args.addressing_style {
-        endpoint = endpoint.with_addressing_style(match style {
-            Style::Auto => AddressingStyle::Auto,
-            Style::Virtual => AddressingStyle::Virtual,
-            Style::Path => AddressingStyle::Path,
-        });
-    }
+    let endpoint = support::endpoint(args.endpoint_url.as_deref(), &region, args.addressing_style)?;
     let expires: Expiry = args
         .expires_in
         .parse()

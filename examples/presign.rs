@@ -26,7 +26,7 @@ mod support;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use presign::s3::{AddressingStyle, Bucket, Endpoint, S3Request};
+use presign::s3::{Bucket, S3Request};
 use presign::{Expiry, PresignedRequest, Signer, SigningTime};
 
 #[derive(Parser, Debug)]
@@ -68,7 +68,7 @@ struct Args {
 
     /// Bucket addressing (default: auto on AWS, path on a custom endpoint).
     #[arg(long, value_enum)]
-    addressing_style: Option<Style>,
+    addressing_style: Option<support::Style>,
 
     /// Signing time, yyyyMMddTHHmmssZ (default: now).
     #[arg(long)]
@@ -103,13 +103,6 @@ impl Method {
             Method::Post => "POST",
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Style {
-    Auto,
-    Virtual,
-    Path,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -165,23 +158,7 @@ fn run(args: &Args) -> Result<(), String> {
 
     let (credentials, example_keys) = support::credentials_from_env()?;
     let signer = Signer::new(credentials, &region, "s3").map_err(|e| e.to_string())?;
-    let endpoint_url = args
-        .endpoint_url
-        .clone()
-        .or_else(|| support::env("AWS_ENDPOINT_URL_S3"))
-        .or_else(|| support::env("AWS_ENDPOINT_URL"));
-    let mut endpoint = match &endpoint_url {
-        Some(url) => Endpoint::parse(url),
-        None => Endpoint::aws(&region),
-    }
-    .map_err(|e| e.to_string())?;
-    if let Some(style) = args.addressing_style {
-        endpoint = endpoint.with_addressing_style(match style {
-            Style::Auto => AddressingStyle::Auto,
-            Style::Virtual => AddressingStyle::Virtual,
-            Style::Path => AddressingStyle::Path,
-        });
-    }
+    let endpoint = support::endpoint(args.endpoint_url.as_deref(), &region, args.addressing_style)?;
 
     let header_refs: Vec<(&str, &str)> = headers
         .iter()

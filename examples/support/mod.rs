@@ -72,3 +72,41 @@ pub fn rfc3339(t: presign::SigningTime) -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
 }
+
+/// `--addressing-style` of the example CLIs.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Style {
+    /// Virtual-hosted unless the bucket or endpoint cannot be.
+    Auto,
+    /// `bucket.host/key`.
+    Virtual,
+    /// `host/bucket/key`.
+    Path,
+}
+
+/// The endpoint: `--endpoint-url`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else
+/// AWS in `region`; with the requested addressing style, if any.
+pub fn endpoint(
+    flag: Option<&str>,
+    region: &str,
+    style: Option<Style>,
+) -> Result<presign::s3::Endpoint, String> {
+    use presign::s3::{AddressingStyle, Endpoint};
+    let url = flag
+        .map(str::to_owned)
+        .or_else(|| env("AWS_ENDPOINT_URL_S3"))
+        .or_else(|| env("AWS_ENDPOINT_URL"));
+    let endpoint = match &url {
+        Some(url) => Endpoint::parse(url),
+        None => Endpoint::aws(region),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(match style {
+        None => endpoint,
+        Some(style) => endpoint.with_addressing_style(match style {
+            Style::Auto => AddressingStyle::Auto,
+            Style::Virtual => AddressingStyle::Virtual,
+            Style::Path => AddressingStyle::Path,
+        }),
+    })
+}

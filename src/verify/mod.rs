@@ -214,7 +214,7 @@ fn parse_query(query: &str) -> Result<WireQuery<'_>, VerifyError> {
 
 /// A credential scope as received, decoded into an inline buffer (no allocation).
 #[derive(Clone, Copy)]
-struct CredentialScope {
+pub(crate) struct CredentialScope {
     buf: [u8; 256],
     len: usize,
     /// End offsets of access key id, date, region, service.
@@ -751,38 +751,15 @@ impl<S: CredentialStore> Verifier<S> {
         };
         let malformed = |msg: String| malformed_error(presigned, msg);
 
-        // Scope: a real date equal to X-Amz-Date's, allowed region and service, exact terminator.
         let scope = &parsed.scope;
-        if scope.access_key_id().is_empty() {
-            return Err(malformed(
-                "the credential has an empty access key id".into(),
-            ));
-        }
-        let scope_date = parse_date8(scope.date().as_bytes())
-            .ok_or_else(|| malformed(format!("invalid credential date {:?}", scope.date())))?;
-        if scope_date != parsed.signing_time.date() {
-            return Err(malformed(
-                "Invalid credential date. Date is not the same as X-Amz-Date.".into(),
-            ));
-        }
-        if !self.config.regions.iter().any(|r| r == scope.region()) {
-            return Err(VerifyError::WrongRegion {
-                got: scope.region().to_owned(),
-                expected: self.config.regions.join(","),
-                presigned,
-            });
-        }
-        if !self.config.services.iter().any(|s| s == scope.service()) {
-            return Err(malformed(format!(
-                "the service {:?} in the credential is not accepted here",
-                scope.service()
-            )));
-        }
-        if scope.terminator() != SCOPE_TERMINATOR {
-            return Err(malformed(format!(
-                "the credential must end with {SCOPE_TERMINATOR:?}"
-            )));
-        }
+        let scope_date =
+            self.check_scope(scope, parsed.signing_time, &malformed, &|got, expected| {
+                VerifyError::WrongRegion {
+                    got,
+                    expected,
+                    presigned,
+                }
+            })?;
 
         // Signed headers: grammar, host and the configured ones, every x-amz-* header.
         parsed.signed_headers.validate(&malformed)?;
@@ -851,38 +828,8 @@ impl<S: CredentialStore> Verifier<S> {
 
         // The credential: known key, matching token, not expired; its (cached) signing key.
         let access_key_id = scope.access_key_id();
-        let mut lookup: Option<Result<(SigningKey, Option<SigningTime>), VerifyError>> = None;
-        self.store.lookup(access_key_id, &mut |cred| {
-            let token_ok = match (cred.session_token(), parsed.session_token) {
-                (None, None) => true,
-                (Some(stored), Some(sent)) => token_matches(sent, presigned, stored),
-                _ => false,
-            };
-            lookup = Some(if !token_ok {
-                Err(VerifyError::InvalidToken)
-            } else if cred.expires_at().is_some_and(|e| now >= e) {
-                Err(VerifyError::ExpiredToken)
-            } else {
-                Ok((
-                    self.keys.signing_key(
-                        access_key_id,
-                        scope_date,
-                        scope.region(),
-                        scope.service(),
-                        cred,
-                    ),
-                    cred.expires_at(),
-                ))
-            });
-        });
-        let (signing_key, credential_expiry) = match lookup {
-            None => {
-                return Err(VerifyError::InvalidAccessKeyId {
-                    access_key_id: access_key_id.to_owned(),
-                });
-            }
-            Some(result) => result?,
-        };
+        let (signing_key, credential_expiry) =
+            self.credential_key(scope, scope_date, parsed.session_token, presigned, now)?;
         if let Some(cred_expiry) = credential_expiry {
             expires_at = Some(expires_at.map_or(cred_expiry, |e| e.min(cred_expiry)));
         }
@@ -964,6 +911,94 @@ impl<S: CredentialStore> Verifier<S> {
             signature,
             signing_key,
             date: scope_date,
+        })
+    }
+}
+
+impl<S: CredentialStore> Verifier<S> {
+    /// The scope rules every mechanism shares: a non-empty access key id, a real date equal to
+    /// the signing time's, an accepted region and service, the exact terminator. Returns the
+    /// scope's date.
+    fn check_scope(
+        &self,
+        scope: &CredentialScope,
+        signing_time: SigningTime,
+        malformed: &dyn Fn(String) -> VerifyError,
+        wrong_region: &dyn Fn(String, String) -> VerifyError,
+    ) -> Result<Date, VerifyError> {
+        if scope.access_key_id().is_empty() {
+            return Err(malformed(
+                "a non-empty Access Key (AKID) must be provided in the credential.".into(),
+            ));
+        }
+        let date = parse_date8(scope.date().as_bytes())
+            .ok_or_else(|| malformed(format!("invalid credential date {:?}", scope.date())))?;
+        if date != signing_time.date() {
+            return Err(malformed(
+                "Invalid credential date. Date is not the same as X-Amz-Date.".into(),
+            ));
+        }
+        if !self.config.regions.iter().any(|r| r == scope.region()) {
+            return Err(wrong_region(
+                scope.region().to_owned(),
+                self.config.regions.join(","),
+            ));
+        }
+        if !self.config.services.iter().any(|s| s == scope.service()) {
+            return Err(malformed(format!(
+                "the service {:?} in the credential is not accepted here",
+                scope.service()
+            )));
+        }
+        if scope.terminator() != SCOPE_TERMINATOR {
+            return Err(malformed(format!(
+                "the credential must end with {SCOPE_TERMINATOR:?}"
+            )));
+        }
+        Ok(date)
+    }
+
+    /// The store's verdict on the scope's access key: unknown (`InvalidAccessKeyId`), a
+    /// session token that does not match (`InvalidToken`; compared in constant time, decoding
+    /// it first when it came from a query), expired temporary credentials (`ExpiredToken`);
+    /// else the (cached) signing key and when the credentials expire.
+    fn credential_key(
+        &self,
+        scope: &CredentialScope,
+        date: Date,
+        session_token: Option<&str>,
+        token_encoded: bool,
+        now: SigningTime,
+    ) -> Result<(SigningKey, Option<SigningTime>), VerifyError> {
+        let access_key_id = scope.access_key_id();
+        let mut lookup: Option<Result<(SigningKey, Option<SigningTime>), VerifyError>> = None;
+        self.store.lookup(access_key_id, &mut |cred| {
+            let token_ok = match (cred.session_token(), session_token) {
+                (None, None) => true,
+                (Some(stored), Some(sent)) => token_matches(sent, token_encoded, stored),
+                _ => false,
+            };
+            lookup = Some(if !token_ok {
+                Err(VerifyError::InvalidToken)
+            } else if cred.expires_at().is_some_and(|e| now >= e) {
+                Err(VerifyError::ExpiredToken)
+            } else {
+                Ok((
+                    self.keys.signing_key(
+                        access_key_id,
+                        date,
+                        scope.region(),
+                        scope.service(),
+                        cred,
+                    ),
+                    cred.expires_at(),
+                ))
+            });
+        });
+        lookup.unwrap_or_else(|| {
+            Err(VerifyError::InvalidAccessKeyId {
+                access_key_id: access_key_id.to_owned(),
+            })
         })
     }
 }

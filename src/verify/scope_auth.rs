@@ -8,11 +8,9 @@
 
 use time::Date;
 
-use super::{CredentialScope, CredentialStore, Verifier, VerifyError, token_matches};
+use super::{CredentialScope, CredentialStore, Verifier, VerifyError};
 use crate::SigningTime;
-use crate::scope::SCOPE_TERMINATOR;
 use crate::signing_key::SigningKey;
-use crate::time::parse_date8;
 
 /// A credential whose scope is acceptable and whose secret the store holds.
 pub(crate) struct ScopeAuth {
@@ -41,70 +39,14 @@ impl<S: CredentialStore> Verifier<S> {
         malformed: &dyn Fn(String) -> VerifyError,
     ) -> Result<ScopeAuth, VerifyError> {
         let scope = CredentialScope::parse(credential.bytes(), malformed)?;
-        if scope.access_key_id().is_empty() {
-            return Err(malformed(
-                "a non-empty Access Key (AKID) must be provided in the credential.".into(),
-            ));
-        }
-        let date = parse_date8(scope.date().as_bytes())
-            .ok_or_else(|| malformed(format!("invalid credential date {:?}", scope.date())))?;
-        if date != signing_time.date() {
-            return Err(malformed(
-                "Invalid credential date. Date is not the same as X-Amz-Date.".into(),
-            ));
-        }
-        if !self.config.regions.iter().any(|r| r == scope.region()) {
-            return Err(malformed(format!(
-                "the region '{}' is wrong; expecting '{}'",
-                scope.region(),
-                self.config.regions.join(",")
-            )));
-        }
-        if !self.config.services.iter().any(|s| s == scope.service()) {
-            return Err(malformed(format!(
-                "the service {:?} in the credential is not accepted here",
-                scope.service()
-            )));
-        }
-        if scope.terminator() != SCOPE_TERMINATOR {
-            return Err(malformed(format!(
-                "the credential must end with {SCOPE_TERMINATOR:?}"
-            )));
-        }
-
+        let date = self.check_scope(&scope, signing_time, malformed, &|got, expected| {
+            malformed(format!(
+                "the region '{got}' is wrong; expecting '{expected}'"
+            ))
+        })?;
+        let (signing_key, credential_expires_at) =
+            self.credential_key(&scope, date, session_token, false, now)?;
         let access_key_id = scope.access_key_id();
-        let mut lookup: Option<Result<(SigningKey, Option<SigningTime>), VerifyError>> = None;
-        self.store.lookup(access_key_id, &mut |cred| {
-            let token_ok = match (cred.session_token(), session_token) {
-                (None, None) => true,
-                (Some(stored), Some(sent)) => token_matches(sent, false, stored),
-                _ => false,
-            };
-            lookup = Some(if !token_ok {
-                Err(VerifyError::InvalidToken)
-            } else if cred.expires_at().is_some_and(|e| now >= e) {
-                Err(VerifyError::ExpiredToken)
-            } else {
-                Ok((
-                    self.keys.signing_key(
-                        access_key_id,
-                        date,
-                        scope.region(),
-                        scope.service(),
-                        cred,
-                    ),
-                    cred.expires_at(),
-                ))
-            });
-        });
-        let (signing_key, credential_expires_at) = match lookup {
-            None => {
-                return Err(VerifyError::InvalidAccessKeyId {
-                    access_key_id: access_key_id.to_owned(),
-                });
-            }
-            Some(result) => result?,
-        };
         Ok(ScopeAuth {
             access_key_id: access_key_id.to_owned(),
             scope: scope.scope().to_owned(),
