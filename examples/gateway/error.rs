@@ -49,7 +49,7 @@ impl S3Error {
 
     /// 500 `InternalError`; the cause goes to stderr, not to the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        eprintln!("gateway: internal error: {cause}");
+        crate::log!("gateway: internal error: {cause}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",

@@ -164,7 +164,7 @@ pub async fn add(
         .keys
         .add(&id, &secret, req.activate)
         .map_err(ApiError::bad_request)?;
-    eprintln!("gateway: access key {id} added");
+    crate::log!("gateway: access key {id} added");
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -186,7 +186,7 @@ pub async fn rotate(State(state): State<Shared>, headers: HeaderMap) -> Result<R
         .keys
         .add(&id, &secret, true)
         .map_err(ApiError::bad_request)?;
-    eprintln!("gateway: rotated the signing key from {previous} to {id}");
+    crate::log!("gateway: rotated the signing key from {previous} to {id}");
     Ok(Json(json!({
         "access_key_id": id,
         "secret_access_key": secret,
@@ -203,6 +203,6 @@ pub async fn revoke(
 ) -> Result<Response, ApiError> {
     state.api.authenticate(&headers)?;
     state.keys.revoke(&id)?;
-    eprintln!("gateway: access key {id} revoked");
+    crate::log!("gateway: access key {id} revoked");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -21,6 +21,15 @@
 //! | `PUT, HEAD, DELETE /{bucket}`, `GET /{bucket}?list-type=2`, `GET /` (signed) | buckets |
 //! | `POST /{bucket}` (multipart/form-data) | browser POST form uploads (needs `presign::post`) |
 
+/// A line on stderr that never panics (a closed stderr must not take a request down).
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use log;
+
 mod api;
 mod body;
 mod checksum;
@@ -178,24 +187,31 @@ async fn run(args: Args) -> Result<(), String> {
     });
     let app = router(Arc::clone(&state), &args.cors_origins)?;
 
-    // The first line is what scripts wait for; keep its shape.
-    println!("presign gateway listening on http://{local}");
-    println!(
-        "  web page:    {public_url}/#token={}",
-        tokens.first().map_or("", String::as_str)
-    );
+    // The first line is what scripts wait for; keep its shape. Written without println!, so
+    // that a reader that went away cannot stop the server.
+    let token = tokens.first().map_or("", String::as_str);
+    let mut banner = format!("presign gateway listening on http://{local}\n");
+    banner.push_str(&format!("  web page:    {public_url}/#token={token}\n"));
     if token_generated {
-        println!(
-            "  API token:   {} (random; set GATEWAY_TOKEN to choose one)",
-            tokens.first().map_or("", String::as_str)
-        );
+        banner.push_str(&format!(
+            "  API token:   {token} (random; set GATEWAY_TOKEN to choose one)\n"
+        ));
     }
-    println!(
-        "  endpoint:    {public_url} (path style, region {})",
+    banner.push_str(&format!(
+        "  endpoint:    {public_url} (path style, region {})\n",
         args.region
-    );
-    println!("  access key:  {access_key_id}");
-    println!("  data dir:    {}", state.store.root().display());
+    ));
+    banner.push_str(&format!("  access key:  {access_key_id}\n"));
+    banner.push_str(&format!(
+        "  data dir:    {}\n",
+        state.store.root().display()
+    ));
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes());
+        let _ = out.flush();
+    }
 
     // On a signal, stop accepting and let open requests finish, but not for ever: an idle
     // keep-alive connection must not keep the process (and its temporary data directory).
@@ -211,9 +227,9 @@ async fn run(args: Args) -> Result<(), String> {
     };
     tokio::select! {
         result = server => result.map_err(|e| format!("server: {e}"))?,
-        () = grace => eprintln!("gateway: connections still open after 5 s; stopping anyway"),
+        () = grace => log!("gateway: connections still open after 5 s; stopping anyway"),
     }
-    eprintln!("gateway: stopped");
+    log!("gateway: stopped");
     Ok(())
 }
 

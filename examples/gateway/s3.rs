@@ -148,7 +148,7 @@ pub async fn handle(State(state): State<Shared>, request: Request) -> Response {
         Ok(response) => response,
         Err(e) => {
             if e.status().is_server_error() && e.code() != "NotImplemented" {
-                eprintln!("gateway: {} {} -> {e}", parts.method, parts.uri.path());
+                crate::log!("gateway: {} {} -> {e}", parts.method, parts.uri.path());
             }
             e.into_response()
         }
