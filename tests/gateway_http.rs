@@ -232,7 +232,9 @@ async fn wrong_content_type_on_a_pinned_upload_is_403() {
         .http
         .put(url_of(&up))
         .header("content-type", "text/html")
-        .body("<script>")
+        // Large enough to be still sending when the gateway refuses: it must read the rest
+        // and answer, not reset the connection.
+        .body(vec![b'<'; 2 * 1024 * 1024])
         .send()
         .await
         .unwrap();

@@ -6,11 +6,18 @@
 //! anything, which is the policy of a single-tenant upload gateway. A multi-tenant one would
 //! check `verified.access_key_id()` against the bucket here.
 
-use axum::body::Body;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, BodyDataStream};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use presign::SigningTime;
 use presign::s3::{Bucket, validate_key};
@@ -141,18 +148,72 @@ pub fn encode_key(key: &str) -> String {
     utf8_percent_encode(key, KEY_ENCODE).to_string()
 }
 
+/// The most of an unread body drained before an error is answered.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+/// How long draining may take.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+/// The request body, shared with [`handle`] so that what a handler left unread can be drained
+/// after it answered with an error.
+struct SharedBody(Arc<Mutex<BodyDataStream>>);
+
+impl Stream for SharedBody {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.0.lock() {
+            Ok(mut stream) => stream.poll_next_unpin(cx),
+            Err(_) => Poll::Ready(None),
+        }
+    }
+}
+
 /// The fallback handler: every request that is not the page or the JSON API.
 pub async fn handle(State(state): State<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let shared = Arc::new(Mutex::new(body.into_data_stream()));
+    let body = Body::from_stream(SharedBody(Arc::clone(&shared)));
     match dispatch(&state, &parts, body).await {
         Ok(response) => response,
         Err(e) => {
             if e.status().is_server_error() && e.code() != "NotImplemented" {
                 crate::log!("gateway: {} {} -> {e}", parts.method, parts.uri.path());
             }
+            drain(&parts, SharedBody(shared)).await;
             e.into_response()
         }
     }
+}
+
+/// Reads what is left of a refused request's body, when it is small. A client still sending
+/// when the server closes gets a reset instead of the error (Node's fetch reports EPIPE, not
+/// the 403); a client that asked `Expect: 100-continue` has sent nothing and waits, so its
+/// body is left alone, and so is a large one (S3 closes on those too).
+async fn drain(parts: &Parts, mut rest: SharedBody) {
+    let expects_continue = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let chunked = parts.headers.contains_key(header::TRANSFER_ENCODING);
+    let small = declared.is_some_and(|n| n <= DRAIN_LIMIT) || (chunked && declared.is_none());
+    if expects_continue || !small {
+        return;
+    }
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut seen = 0u64;
+        while let Some(Ok(chunk)) = rest.next().await {
+            seen += chunk.len() as u64;
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn dispatch(state: &AppState, parts: &Parts, body: Body) -> Result<Response, S3Error> {
