@@ -170,10 +170,21 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    // Listening on every address (0.0.0.0) is no address a client can use: presigned URLs
+    // then name loopback unless --public-url says where clients reach the gateway.
+    let mut reachable = local;
+    if reachable.ip().is_unspecified() {
+        reachable.set_ip(if local.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
     let public_url = args
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("http://{reachable}"));
     let endpoint =
         Endpoint::parse(&public_url).map_err(|e| format!("--public-url {public_url}: {e}"))?;
     let access_key_id = credentials.access_key_id().to_owned();

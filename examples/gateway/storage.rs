@@ -96,6 +96,12 @@ impl Store {
         for dir in ["tmp", "objects", "uploads"] {
             fs::create_dir_all(root.join(dir)).await?;
         }
+        // Bodies a previous run was receiving when it stopped were never verified: they
+        // can only be deleted.
+        let mut leftovers = fs::read_dir(root.join("tmp")).await?;
+        while let Some(entry) = leftovers.next_entry().await? {
+            let _ = fs::remove_file(entry.path()).await;
+        }
         Ok(Store {
             root: root.to_owned(),
         })
