@@ -56,6 +56,7 @@ impl Algorithm {
         }
     }
 
+    /// The digest size in bytes.
     fn digest_len(self) -> usize {
         match self {
             Algorithm::Crc32 | Algorithm::Crc32c => 4,
@@ -136,6 +137,7 @@ impl BodyDigests {
     }
 
     /// Feeds the next bytes of the body.
+    /// Feeds bytes.
     pub fn update(&mut self, bytes: &[u8]) {
         self.md5.update(bytes);
         if let Some((_, _, running)) = &mut self.checksum {
@@ -176,6 +178,7 @@ impl BodyDigests {
 }
 
 impl Running {
+    /// A fresh running checksum.
     fn new(algorithm: Algorithm) -> Self {
         match algorithm {
             Algorithm::Crc32 => Running::Crc(!0, &CRC32_TABLE),
@@ -196,6 +199,7 @@ impl Running {
         }
     }
 
+    /// The digest (CRCs big-endian, as S3 encodes them).
     fn finish(self) -> Vec<u8> {
         match self {
             Running::Crc(crc, _) => (!crc).to_be_bytes().to_vec(),

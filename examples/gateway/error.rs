@@ -101,6 +101,7 @@ impl S3Error {
         self.0.status
     }
 
+    /// The S3 XML error body.
     fn to_xml(&self, request_id: &str) -> String {
         let inner = &self.0;
         if let Some(e) = &inner.verify {
@@ -122,6 +123,7 @@ impl S3Error {
 }
 
 impl From<VerifyError> for S3Error {
+    /// Keeps the library's error, its status and code.
     fn from(e: VerifyError) -> Self {
         S3Error(Box::new(Inner {
             status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::FORBIDDEN),
@@ -134,6 +136,7 @@ impl From<VerifyError> for S3Error {
 }
 
 impl std::fmt::Display for S3Error {
+    /// `status code: message`, for logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = &self.0;
         write!(
@@ -147,6 +150,7 @@ impl std::fmt::Display for S3Error {
 }
 
 impl IntoResponse for S3Error {
+    /// XML body, `application/xml`, and an `x-amz-request-id` header.
     fn into_response(self) -> Response {
         let request_id = crate::random_hex(8);
         let body = self.to_xml(&request_id);
@@ -202,6 +206,7 @@ impl ApiError {
 }
 
 impl From<S3Error> for ApiError {
+    /// The same status and code, as JSON.
     fn from(e: S3Error) -> Self {
         let inner = *e.0;
         ApiError::new(inner.status, inner.code, inner.message)
@@ -209,6 +214,7 @@ impl From<S3Error> for ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// `{"error", "message"}`, with `WWW-Authenticate` on 401 and `Retry-After` on 429.
     fn into_response(self) -> Response {
         let body = json!({ "error": self.code, "message": self.message });
         let mut response = (self.status, axum::Json(body)).into_response();

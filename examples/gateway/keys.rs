@@ -58,6 +58,7 @@ impl KeyRing {
         Arc::clone(&active.1)
     }
 
+    /// The access key id of the signing key.
     fn active_id(&self) -> String {
         let active = self.active.read().unwrap_or_else(PoisonError::into_inner);
         active.0.clone()

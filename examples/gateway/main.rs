@@ -110,6 +110,7 @@ pub struct AppState {
 /// The shared state handlers get.
 pub type Shared = Arc<AppState>;
 
+/// Parses the flags and runs the server on a multi-threaded runtime.
 fn main() -> ExitCode {
     let args = Args::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -131,6 +132,7 @@ fn main() -> ExitCode {
     }
 }
 
+/// Sets up keys, storage and routes, prints where to connect, serves until a signal.
 async fn run(args: Args) -> Result<(), String> {
     let (credentials, example_keys) = support::credentials_from_env()?;
     if example_keys {

@@ -45,6 +45,7 @@ const MAX_PART_NUMBER: u32 = 10_000;
 pub struct HeaderView<'a>(pub &'a HeaderMap);
 
 impl presign::Headers for HeaderView<'_> {
+    /// Every header, in arrival order.
     fn header_pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
     }
@@ -73,6 +74,7 @@ struct Target {
 }
 
 impl Target {
+    /// The first value of a query parameter.
     fn param(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
@@ -80,6 +82,7 @@ impl Target {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether a query parameter is present (with any value).
     fn has(&self, name: &str) -> bool {
         self.param(name).is_some()
     }
@@ -160,6 +163,7 @@ struct SharedBody(Arc<Mutex<BodyDataStream>>);
 impl Stream for SharedBody {
     type Item = Result<Bytes, axum::Error>;
 
+    /// The next frame of the shared body.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.0.lock() {
             Ok(mut stream) => stream.poll_next_unpin(cx),
@@ -216,6 +220,7 @@ async fn drain(parts: &Parts, mut rest: SharedBody) {
     .await;
 }
 
+/// Routes by path (service, bucket, object), method and query, as S3 does.
 async fn dispatch(state: &AppState, parts: &Parts, body: Body) -> Result<Response, S3Error> {
     let target = parse_target(&parts.uri)?;
     let method = &parts.method;
@@ -261,6 +266,7 @@ async fn dispatch(state: &AppState, parts: &Parts, body: Body) -> Result<Respons
     }
 }
 
+/// Whether the body is `multipart/form-data` (a browser POST form).
 fn is_form(parts: &Parts) -> bool {
     parts
         .headers
@@ -273,6 +279,7 @@ fn is_form(parts: &Parts) -> bool {
         })
 }
 
+/// 405 `MethodNotAllowed`.
 fn method_not_allowed() -> S3Error {
     S3Error::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -308,10 +315,12 @@ async fn small_body(
     Ok(buf)
 }
 
+/// A response with an XML document.
 fn xml_response(status: StatusCode, doc: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/xml")], doc).into_response()
 }
 
+/// Sets a header, skipping a value that cannot be one.
 fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         headers.insert(name, v);
@@ -341,6 +350,7 @@ fn user_metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> 
     Ok(metadata)
 }
 
+/// A header as text, if it is.
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -356,6 +366,7 @@ fn stored_response(meta: &ObjectMeta) -> Response {
     response
 }
 
+/// PutObject: verify, stream the body to a temporary file, check it, commit.
 async fn put_object(
     state: &AppState,
     parts: &Parts,
@@ -434,6 +445,7 @@ fn etag_listed(list: &str, etag: &str) -> bool {
         .any(|t| t == "*" || t.trim_start_matches("W/").trim_matches('"') == etag)
 }
 
+/// GetObject and HeadObject: conditionals, one range, metadata, `response-*` overrides.
 async fn get_object(
     state: &AppState,
     parts: &Parts,
@@ -538,6 +550,7 @@ async fn get_object(
     Ok(response)
 }
 
+/// DeleteObject (204 whether or not the key existed, as S3).
 async fn delete_object(
     state: &AppState,
     parts: &Parts,
@@ -552,6 +565,7 @@ async fn delete_object(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// ListBuckets (`GET /`, signed).
 async fn list_buckets(state: &AppState, parts: &Parts) -> Result<Response, S3Error> {
     let view = HeaderView(&parts.headers);
     authenticate(state, parts, &view)?;
@@ -567,6 +581,7 @@ async fn list_buckets(state: &AppState, parts: &Parts) -> Result<Response, S3Err
     Ok(xml_response(StatusCode::OK, doc))
 }
 
+/// CreateBucket: buckets exist implicitly, so this only makes the directory.
 async fn create_bucket(
     state: &AppState,
     parts: &Parts,
@@ -582,6 +597,7 @@ async fn create_bucket(
     Ok(response)
 }
 
+/// HeadBucket: 200 for any valid name, with the region.
 fn head_bucket(state: &AppState, parts: &Parts) -> Result<Response, S3Error> {
     let view = HeaderView(&parts.headers);
     let verified = authenticate(state, parts, &view)?;
@@ -595,6 +611,7 @@ fn head_bucket(state: &AppState, parts: &Parts) -> Result<Response, S3Error> {
     Ok(response)
 }
 
+/// GetBucketLocation: the region the request was signed for.
 fn get_bucket_location(state: &AppState, parts: &Parts) -> Result<Response, S3Error> {
     let view = HeaderView(&parts.headers);
     let verified = authenticate(state, parts, &view)?;
@@ -607,6 +624,7 @@ fn get_bucket_location(state: &AppState, parts: &Parts) -> Result<Response, S3Er
     Ok(xml_response(StatusCode::OK, doc))
 }
 
+/// DeleteBucket: only an empty one.
 async fn delete_bucket(
     state: &AppState,
     parts: &Parts,
@@ -756,6 +774,7 @@ async fn list_objects(
     Ok(xml_response(StatusCode::OK, doc))
 }
 
+/// CreateMultipartUpload: a new upload id, with the content type and metadata to apply at completion.
 async fn create_upload(
     state: &AppState,
     parts: &Parts,
@@ -796,6 +815,7 @@ async fn create_upload(
     Ok(response)
 }
 
+/// The `partNumber` parameter, 1 to 10,000.
 fn part_number(target: &Target) -> Result<u32, S3Error> {
     target
         .param("partNumber")
@@ -808,6 +828,7 @@ fn part_number(target: &Target) -> Result<u32, S3Error> {
         })
 }
 
+/// UploadPart: verified and stored like an object, under the upload.
 async fn upload_part(
     state: &AppState,
     parts: &Parts,
@@ -832,6 +853,7 @@ async fn upload_part(
     Ok(stored_response(&meta))
 }
 
+/// ListParts, with `part-number-marker` and `max-parts`.
 async fn list_parts(
     state: &AppState,
     parts: &Parts,
@@ -896,6 +918,7 @@ async fn list_parts(
     Ok(xml_response(StatusCode::OK, doc))
 }
 
+/// CompleteMultipartUpload: checks the list (order, ETags, part sizes), assembles the parts into a temporary file and commits it.
 async fn complete_upload(
     state: &AppState,
     parts: &Parts,
@@ -1005,6 +1028,7 @@ async fn complete_upload(
     Ok(xml_response(StatusCode::OK, doc))
 }
 
+/// AbortMultipartUpload: removes the upload and its parts.
 async fn abort_upload(
     state: &AppState,
     parts: &Parts,

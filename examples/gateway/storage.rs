@@ -112,17 +112,20 @@ impl Store {
         &self.root
     }
 
+    /// The directory of a bucket.
     fn bucket_dir(&self, bucket: &str) -> PathBuf {
         // Bucket names are validated by `presign::s3::Bucket` before they get here: lowercase
         // letters, digits, `.` and `-`, no `..`, so they are safe as one path component.
         self.root.join("objects").join(bucket)
     }
 
+    /// The file of an object: named by the SHA-256 of its key.
     fn object_path(&self, bucket: &str, key: &str) -> PathBuf {
         self.bucket_dir(bucket)
             .join(hex::encode(Sha256::digest(key.as_bytes())))
     }
 
+    /// The directory of a multipart upload.
     fn upload_dir(&self, upload_id: &str) -> Result<PathBuf, S3Error> {
         // Upload ids are ours (32 hex digits); anything else is not one, and must not reach
         // the file system as a path.
@@ -480,6 +483,7 @@ impl TempObject {
 }
 
 impl Drop for TempObject {
+    /// Deletes the file of an upload that was not committed.
     fn drop(&mut self) {
         if !self.committed {
             // A failed or abandoned upload leaves nothing behind.
