@@ -50,6 +50,25 @@ doc = (b"10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade
        + b"\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n")
 put("chunked_decode", bytes([0, 97]) + struct.pack("<I", 66560)[:3] + doc)
 
+# post_form: "<bucket>\t<file name>" then one "name=value" line per field, in form order.
+for path in sorted(glob.glob(os.path.join(root, "tests/fixtures/*/post.json"))):
+    for case in json.load(open(path, encoding="utf-8"))["cases"]:
+        lines = [f"{case['bucket']}\tphoto.png"] + [f"{n}={v}" for n, v in case["fields"]]
+        put("post_form", "\n".join(lines).encode())
+
+# The S3 documentation's POST example: valid under this target's key at its time.
+DOC_POLICY = ("eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29uZGl0aW9ucyI6IFsNCiAgICB7ImJ1Y2tldCI6ICJzaWd2NGV4YW1wbGVidWNrZXQifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91c2VyMS8iXSwNCiAgICB7ImFjbCI6ICJwdWJsaWMtcmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJlY3QiOiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29tL3N1Y2Nlc3NmdWxfdXBsb2FkLmh0bWwifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4LWFtei1tZXRhLXV1aWQiOiAiMTQzNjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24iOiAiQUVTMjU2In0sDQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWciLCAiIl0sDQoNCiAgICB7IngtYW16LWNyZWRlbnRpYWwiOiAiQUtJQUlPU0ZPRE5ON0VYQU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9LA0KICAgIHsieC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1BQy1TSEEyNTYifSwNCiAgICB7IngtYW16LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9")
+doc_fields = [
+    ("key", "user/user1/${filename}"), ("acl", "public-read"),
+    ("success_action_redirect", "http://sigv4examplebucket.s3.amazonaws.com/successful_upload.html"),
+    ("Content-Type", "image/jpeg"), ("x-amz-meta-uuid", "14365123651274"),
+    ("x-amz-server-side-encryption", "AES256"),
+    ("X-Amz-Credential", "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request"),
+    ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Date", "20151229T000000Z"), ("x-amz-meta-tag", ""),
+    ("Policy", DOC_POLICY), ("X-Amz-Signature", "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"),
+]
+put("post_form", "\n".join(["sigv4examplebucket\tcat.jpg"] + [f"{n}={v}" for n, v in doc_fields]).encode())
+
 # round_trip takes structured input: a few byte patterns to start from.
 for i in range(8):
     put("round_trip", bytes((i * 37 + j * 11) % 256 for j in range(64 + 16 * i)))
