@@ -54,6 +54,11 @@ impl Credentials {
         if token.bytes().any(|b| b.is_ascii_control()) {
             return Err(Error::InvalidSessionToken("control characters"));
         }
+        if token.len() > crate::limits::MAX_SESSION_TOKEN_LEN {
+            return Err(Error::InvalidSessionToken(
+                "longer than MAX_SESSION_TOKEN_LEN bytes",
+            ));
+        }
         self.session_token = Some(token);
         Ok(self)
     }

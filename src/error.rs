@@ -34,8 +34,11 @@ pub enum Error {
     /// A header name that is empty or not an RFC 9110 token.
     #[error("invalid header name {0:?}")]
     InvalidHeaderName(String),
-    /// A header value with control characters other than tab, CR and LF.
-    #[error("invalid value for header {0:?}: control characters are not allowed")]
+    /// A header value with control characters other than tab, CR and LF, or longer than
+    /// [`crate::limits::MAX_HEADER_VALUE_LEN`].
+    #[error(
+        "invalid value for header {0:?}: control characters, or longer than MAX_HEADER_VALUE_LEN bytes"
+    )]
     InvalidHeaderValue(String),
     /// A header this crate sets itself (`host`, `authorization`, `x-amz-date`, …) was given.
     #[error("header {0:?} is set by the signer and cannot be given")]

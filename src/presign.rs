@@ -111,7 +111,8 @@ impl<'a> PresignRequest<'a> {
         self
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    /// `auth_params`: how many `X-Amz-*` parameters the signer adds (6, or 7 with a token).
+    fn validate(&self, auth_params: usize) -> Result<(), Error> {
         if !is_token(self.method) {
             return Err(Error::InvalidMethod(self.method.to_owned()));
         }
@@ -136,7 +137,7 @@ impl<'a> PresignRequest<'a> {
             PathInput::Raw { prefix, .. } => validate_wire_path(prefix)?,
         }
         // The auth parameters count towards the verifier's limit too.
-        let limit = MAX_QUERY_PAIRS - (AUTH_QUERY_PARAMS.len() - 1);
+        let limit = MAX_QUERY_PAIRS.saturating_sub(auth_params);
         if self.query.len() > limit {
             return Err(Error::TooMany {
                 what: "query parameters besides the X-Amz-* auth parameters",
@@ -382,7 +383,9 @@ impl Signer {
         request: &PresignRequest<'_>,
         time: SigningTime,
     ) -> Result<PresignedRequest, Error> {
-        request.validate()?;
+        // Six auth parameters, seven with a session token (signed, or appended after).
+        let token = usize::from(self.credentials().session_token().is_some());
+        request.validate(AUTH_QUERY_PARAMS.len() - 1 + token)?;
         self.with_day_key(time.date(), |day| self.presign_with(request, time, day))
     }
 
