@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use presign::post::{PostKey, PresignedPost, PresignedPostBuilder};
 use presign::s3::{Bucket, Endpoint, PutObject};
 use presign::{Credentials, Expiry, PayloadHash, SignableRequest, Signer, SigningTime};
 use reqwest::StatusCode;
@@ -829,8 +830,8 @@ async fn the_page_is_served_at_the_root() {
     assert!(text.contains("/api/storage/buckets/"));
 }
 
-/// Builds a POST policy form by hand (base64 policy signed with the signing key), as
-/// `presign::post` will: the gateway's form verifier is what this exercises.
+/// Builds a POST policy form by hand (base64 policy signed with the signing key), without
+/// `presign::post`'s builder: the gateway's form verifier is what this exercises.
 fn post_form_body(signer: &Signer, key: &str, max: u64, file: &[u8]) -> (String, Vec<u8>) {
     use base64::Engine as _;
     let now = SigningTime::now();
@@ -879,7 +880,6 @@ fn post_form_body(signer: &Signer, key: &str, max: u64, file: &[u8]) -> (String,
 }
 
 #[tokio::test]
-#[ignore = "needs presign::post"]
 async fn post_form_upload_and_a_file_over_the_limit_is_entity_too_large() {
     let gw = Gateway::start();
     let (content_type, body) = post_form_body(&gw.signer(), "form.bin", 1000, &[7u8; 1000]);
@@ -907,29 +907,6 @@ async fn post_form_upload_and_a_file_over_the_limit_is_entity_too_large() {
         (StatusCode::BAD_REQUEST, "EntityTooLarge".into())
     );
     assert_eq!(gw.temp_files(), 0);
-}
-
-#[tokio::test]
-async fn post_form_answers_not_implemented_until_presign_post_lands() {
-    // Remove this test when post_form::verify_form is wired to presign::post.
-    let gw = Gateway::start();
-    let (content_type, body) = post_form_body(&gw.signer(), "form.bin", 1000, b"x");
-    let response = gw
-        .http
-        .post(format!("{}/uploads", gw.base))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::NOT_IMPLEMENTED, "NotImplemented".into())
-    );
-    let api = gw
-        .presign("uploads", json!({"key": "k", "action": "post"}))
-        .await;
-    assert_eq!(api.status(), StatusCode::NOT_IMPLEMENTED);
 }
 
 /// An aws-chunked body with signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`), built by
@@ -986,6 +963,14 @@ fn chunked_request(
     builder.body(body)
 }
 
+/// A signed GET of `target`, with `extra` headers.
+async fn get_signed(gw: &Gateway, target: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    gw.signed(reqwest::Method::GET, target, extra, PayloadHash::empty())
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 #[ignore = "needs presign::chunked"]
 async fn aws_chunked_signed_upload() {
@@ -1007,6 +992,315 @@ async fn aws_chunked_signed_upload() {
         .await
         .unwrap();
     assert_eq!(get.bytes().await.unwrap(), data);
+}
+
+/// A `multipart/form-data` body: `fields` in order, then the file part.
+fn multipart<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    file_name: &str,
+    file: &[u8],
+) -> (String, Vec<u8>) {
+    let boundary = "----presign-gateway-form";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Owned fields as `(name, value)` pairs.
+fn pairs(fields: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+}
+
+/// POSTs a form to `url`; redirects are not followed.
+async fn post_form(url: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(url)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn presign_api_post_form_with_filename_and_content_type_prefix() {
+    let gw = Gateway::start();
+    let form = gw
+        .presigned(
+            "uploads",
+            json!({"key": "photos/${filename}", "action": "post", "content_type": "image/*",
+                   "max_size": 100, "expires": "10m"}),
+        )
+        .await;
+    assert_eq!(form["method"], "POST");
+    assert_eq!(form["url"], format!("{}/uploads", gw.base));
+    assert_eq!(form["expires_in"], 600);
+    let mut fields: Vec<(String, String)> = form["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap().to_owned(),
+                pair[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "key",
+            "Content-Type",
+            "x-amz-algorithm",
+            "x-amz-credential",
+            "x-amz-date",
+            "policy",
+            "x-amz-signature"
+        ]
+    );
+    assert_eq!(fields[0].1, "photos/${filename}");
+    assert_eq!(fields[1].1, "image/");
+    // The page sets the real type, within the prefix.
+    fields[1].1 = "image/png".into();
+    let url = url_of(&form);
+
+    let (ct, body) = multipart(pairs(&fields), "C:\\pictures\\cat.png", &[1u8; 100]);
+    let response = post_form(url, &ct, body).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        response.headers()["location"],
+        format!("{}/uploads/photos/cat.png", gw.base).as_str()
+    );
+    let get = get_signed(&gw, "/uploads/photos/cat.png", &[]).await;
+    assert_eq!(get.status(), StatusCode::OK);
+    assert_eq!(get.headers()["content-type"], "image/png");
+    assert_eq!(get.bytes().await.unwrap(), vec![1u8; 100]);
+
+    // Over max_size, another type, another bucket in the target: refused, nothing stored.
+    let (ct, body) = multipart(pairs(&fields), "big.png", &[1u8; 101]);
+    assert_eq!(
+        s3_code(post_form(url, &ct, body).await).await,
+        (StatusCode::BAD_REQUEST, "EntityTooLarge".into())
+    );
+    fields[1].1 = "text/html".into();
+    let (ct, body) = multipart(pairs(&fields), "page.png", b"<html>");
+    assert_eq!(
+        s3_code(post_form(url, &ct, body).await).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    fields[1].1 = "image/png".into();
+    let (ct, body) = multipart(pairs(&fields), "elsewhere.png", b"x");
+    let other = format!("{}/other-bucket", gw.base);
+    assert_eq!(
+        s3_code(post_form(&other, &ct, body).await).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    for key in ["photos/big.png", "photos/page.png"] {
+        let target = format!("/uploads/{key}");
+        assert_eq!(
+            get_signed(&gw, &target, &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        get_signed(&gw, "/other-bucket/photos/elsewhere.png", &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(gw.temp_files(), 0);
+
+    // Bad requests to the API.
+    for (body, needle) in [
+        (
+            json!({"key": "a/${filename}/b", "action": "post"}),
+            "filename",
+        ),
+        (
+            json!({"key": "k", "action": "post", "filename": "x.txt"}),
+            "filename",
+        ),
+        (
+            json!({"key": "k", "action": "post", "max_size": 6u64 << 30}),
+            "max_size",
+        ),
+    ] {
+        let response = gw.presign("uploads", body.clone()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(
+            error["message"].as_str().unwrap().contains(needle),
+            "{body}: {error}"
+        );
+    }
+}
+
+/// A form signed here with `presign::post`'s builder, for the gateway's bucket `uploads`.
+fn library_form(
+    gw: &Gateway,
+    key: PostKey,
+    build: impl FnOnce(PresignedPostBuilder<'_>) -> PresignedPostBuilder<'_>,
+) -> PresignedPost {
+    let endpoint = Endpoint::parse(&gw.base).unwrap();
+    let bucket = Bucket::new("uploads").unwrap();
+    build(PresignedPost::builder(&endpoint, &bucket, key))
+        .sign(&gw.signer(), SigningTime::now())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn post_form_success_status_redirect_metadata_and_minimum_size() {
+    let gw = Gateway::start();
+
+    // 201: the PostResponse document.
+    let form = library_form(&gw, PostKey::exact("created.txt"), |b| {
+        b.success_action_status(201).metadata("origin", "form")
+    });
+    let (ct, body) = multipart(form.fields(), "created.txt", b"created");
+    let response = post_form(form.url(), &ct, body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{:x}\"", md5_of(b"created")));
+    let doc = response.text().await.unwrap();
+    assert_eq!(xml_text(&doc, "Key"), "created.txt");
+    assert_eq!(xml_text(&doc, "Bucket"), "uploads");
+    let head = gw
+        .signed(
+            reqwest::Method::HEAD,
+            "/uploads/created.txt",
+            &[],
+            PayloadHash::empty(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.headers()["x-amz-meta-origin"], "form");
+
+    // 200: empty.
+    let form = library_form(&gw, PostKey::exact("ok.txt"), |b| {
+        b.success_action_status(200)
+    });
+    let (ct, body) = multipart(form.fields(), "ok.txt", b"ok");
+    let response = post_form(form.url(), &ct, body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.bytes().await.unwrap().is_empty());
+
+    // A redirect: 303 to the URL with bucket, key and etag.
+    let form = library_form(&gw, PostKey::starts_with("in/"), |b| {
+        b.success_action_redirect("https://app.example/done?from=form")
+    });
+    let mut fields: Vec<(&str, &str)> = form.fields().collect();
+    fields[0].1 = "in/redirected.txt";
+    let (ct, body) = multipart(fields, "r.txt", b"redirected");
+    let response = post_form(form.url(), &ct, body).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        format!(
+            "https://app.example/done?from=form&bucket=uploads&key=in%2Fredirected.txt&etag=%22{:x}%22",
+            md5_of(b"redirected")
+        )
+        .as_str()
+    );
+
+    // Below the minimum: EntityTooSmall, nothing stored.
+    let form = library_form(&gw, PostKey::exact("small.txt"), |b| {
+        b.content_length_range(10, 20)
+    });
+    let (ct, body) = multipart(form.fields(), "small.txt", b"tiny");
+    assert_eq!(
+        s3_code(post_form(form.url(), &ct, body).await).await,
+        (StatusCode::BAD_REQUEST, "EntityTooSmall".into())
+    );
+    assert_eq!(
+        get_signed(&gw, "/uploads/small.txt", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A field the policy does not cover, and a tampered policy.
+    let form = library_form(&gw, PostKey::exact("extra.txt"), |b| b);
+    let mut fields: Vec<(&str, &str)> = form.fields().collect();
+    fields.insert(1, ("x-amz-meta-sneaky", "1"));
+    let (ct, body) = multipart(fields, "extra.txt", b"x");
+    assert_eq!(
+        s3_code(post_form(form.url(), &ct, body).await).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    let mut fields: Vec<(&str, &str)> = form.fields().collect();
+    let policy = fields.iter().position(|(n, _)| *n == "policy").unwrap();
+    let tampered = format!("{}=", fields[policy].1.trim_end_matches('='));
+    fields[policy].1 = &tampered;
+    let (ct, body) = multipart(fields, "extra.txt", b"x");
+    let (status, _) = s3_code(post_form(form.url(), &ct, body).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(gw.temp_files(), 0);
+}
+
+#[tokio::test]
+async fn post_form_over_the_limit_is_refused_while_the_file_streams() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let gw = Gateway::start();
+    let form = library_form(&gw, PostKey::exact("huge.bin"), |b| {
+        b.content_length_range(0, 1000)
+    });
+    let (ct, mut head) = multipart(form.fields(), "huge.bin", b"");
+    // Keep the fields and the file part's headers; the file is what follows.
+    let closing = b"\r\n------presign-gateway-form--\r\n".len();
+    head.truncate(head.len() - closing);
+    // The request announces 100 MiB of file, sends 64 KiB of it and waits: the answer must
+    // come without the rest.
+    let declared = head.len() + (100 << 20) + closing;
+    let mut tcp = tokio::net::TcpStream::connect(gw.authority())
+        .await
+        .unwrap();
+    let request_head = format!(
+        "POST /uploads HTTP/1.1\r\nhost: {}\r\ncontent-type: {ct}\r\ncontent-length: {declared}\r\n\r\n",
+        gw.authority()
+    );
+    tcp.write_all(request_head.as_bytes()).await.unwrap();
+    tcp.write_all(&head).await.unwrap();
+    tcp.write_all(&[0u8; 64 * 1024]).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&answer).contains("</Error>") {
+            let n = tcp.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer while the file was still streaming");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("<Code>EntityTooLarge</Code>"), "{answer}");
+    assert!(
+        answer.contains("<MaxSizeAllowed>1000</MaxSizeAllowed>"),
+        "{answer}"
+    );
+    assert_eq!(gw.temp_files(), 0);
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@
 //! | `PUT, GET, HEAD, DELETE /{bucket}/{key}` | objects (SigV4: presigned or header) |
 //! | `POST /{bucket}/{key}?uploads`, `PUT ?partNumber&uploadId`, `GET/POST/DELETE ?uploadId` | multipart uploads |
 //! | `PUT, HEAD, DELETE /{bucket}`, `GET /{bucket}?list-type=2`, `GET /` (signed) | buckets |
-//! | `POST /{bucket}` (multipart/form-data) | browser POST form uploads (needs `presign::post`) |
+//! | `POST /{bucket}` (multipart/form-data) | browser POST form uploads (`presign::post`) |
 
 /// A line on stderr that never panics (a closed stderr must not take a request down).
 macro_rules! log {

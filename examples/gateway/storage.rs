@@ -419,11 +419,6 @@ impl TempObject {
         Ok(())
     }
 
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
     /// Checks the digests, writes the footer, syncs and renames the file to `dest`.
     /// `meta.size` and `meta.etag` (unless already set) and `last_modified` are filled in.
     async fn commit(mut self, dest: &Path, mut meta: ObjectMeta) -> Result<ObjectMeta, S3Error> {
