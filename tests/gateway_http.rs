@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use presign::chunked::{Checksum, ChecksumAlgorithm, ChunkedUpload};
 use presign::post::{PostKey, PresignedPost, PresignedPostBuilder};
 use presign::s3::{Bucket, Endpoint, PutObject};
 use presign::{Credentials, Expiry, PayloadHash, SignableRequest, Signer, SigningTime};
@@ -910,13 +911,14 @@ async fn post_form_upload_and_a_file_over_the_limit_is_entity_too_large() {
 }
 
 /// An aws-chunked body with signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`), built by
-/// hand: each chunk's signature chains on the previous one, starting from the seed.
-fn chunked_request(
+/// hand: each chunk's signature chains on the previous one, starting from the seed. Returns
+/// the headers to send (besides `host`) and the framed body.
+fn chunked_parts(
     gw: &Gateway,
     target: &str,
     data: &[u8],
     chunk: usize,
-) -> reqwest::RequestBuilder {
+) -> (Vec<(String, String)>, Vec<u8>) {
     let time = SigningTime::now();
     let signer = gw.signer();
     let decoded = data.len().to_string();
@@ -953,14 +955,67 @@ fn chunked_request(
         previous = signature;
     }
     assert_eq!(body.len().to_string(), encoded_len);
+    let mut sent: Vec<(String, String)> = headers
+        .iter()
+        .skip(1)
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
+    sent.extend(auth.iter().map(|(n, v)| (n.to_owned(), v.to_owned())));
+    (sent, body)
+}
+
+/// A PUT of `body` to `target` with `headers`.
+fn put_with(
+    gw: &Gateway,
+    target: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
     let mut builder = gw.http.put(format!("{}{target}", gw.base));
-    for (name, value) in headers.iter().skip(1) {
-        builder = builder.header(*name, *value);
-    }
-    for (name, value) in auth.iter() {
+    for (name, value) in headers {
         builder = builder.header(name, value);
     }
     builder.body(body)
+}
+
+/// The signed-chunks upload of `data`, framed by hand.
+fn chunked_request(
+    gw: &Gateway,
+    target: &str,
+    data: &[u8],
+    chunk: usize,
+) -> reqwest::RequestBuilder {
+    let (headers, body) = chunked_parts(gw, target, data, chunk);
+    put_with(gw, target, &headers, body)
+}
+
+/// An aws-chunked upload framed and signed by `presign::chunked`'s encoder, with `tamper`
+/// applied to the framed body before it is sent.
+fn encoded_request(
+    gw: &Gateway,
+    target: &str,
+    upload: ChunkedUpload,
+    data: &[u8],
+    tamper: impl FnOnce(&mut Vec<u8>),
+) -> reqwest::RequestBuilder {
+    let (seed, mut encoder) = upload
+        .sign(
+            &gw.signer(),
+            "PUT",
+            target,
+            &[("host", gw.authority())],
+            SigningTime::now(),
+        )
+        .unwrap();
+    let mut body = Vec::new();
+    encoder.push(data, &mut body).unwrap();
+    encoder.finish(&mut body).unwrap();
+    tamper(&mut body);
+    let headers: Vec<(String, String)> = seed
+        .iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    put_with(gw, target, &headers, body)
 }
 
 /// A signed GET of `target`, with `extra` headers.
@@ -972,7 +1027,6 @@ async fn get_signed(gw: &Gateway, target: &str, extra: &[(&str, &str)]) -> reqwe
 }
 
 #[tokio::test]
-#[ignore = "needs presign::chunked"]
 async fn aws_chunked_signed_upload() {
     let gw = Gateway::start();
     let data: Vec<u8> = (0..20_000u32).map(|i| (i % 256) as u8).collect();
@@ -992,6 +1046,103 @@ async fn aws_chunked_signed_upload() {
         .await
         .unwrap();
     assert_eq!(get.bytes().await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn aws_chunked_tampered_chunk_leaves_nothing_stored() {
+    let gw = Gateway::start();
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 256) as u8).collect();
+    let (headers, mut body) = chunked_parts(&gw, "/bucket/tampered.bin", &data, 8192);
+    // One byte of the third chunk: the first two verify (and reach the temporary file)
+    // before the third fails.
+    let at = body.len() - 400;
+    body[at] ^= 1;
+    let response = put_with(&gw, "/bucket/tampered.bin", &headers, body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(response).await,
+        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
+    );
+    assert_eq!(
+        s3_code(get_signed(&gw, "/bucket/tampered.bin", &[]).await).await,
+        (StatusCode::NOT_FOUND, "NoSuchKey".into())
+    );
+    assert_eq!(gw.temp_files(), 0);
+}
+
+#[tokio::test]
+async fn aws_chunked_signed_trailer_checksum_is_stored_and_echoed() {
+    let gw = Gateway::start();
+    let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+    let mut expected = Checksum::new(ChecksumAlgorithm::Crc32c);
+    expected.update(&data);
+    let expected = expected.finalize().to_base64();
+    let upload = ChunkedUpload::signed(data.len() as u64, 65536)
+        .unwrap()
+        .with_trailing_checksum(ChecksumAlgorithm::Crc32c);
+    let response = encoded_request(&gw, "/bucket/trailer.bin", upload, &data, |_| {})
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["x-amz-checksum-crc32c"],
+        expected.as_str()
+    );
+    let get = get_signed(
+        &gw,
+        "/bucket/trailer.bin",
+        &[("x-amz-checksum-mode", "ENABLED")],
+    )
+    .await;
+    assert_eq!(get.headers()["x-amz-checksum-crc32c"], expected.as_str());
+    assert_eq!(get.bytes().await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn aws_chunked_unsigned_trailer_commits_only_a_body_matching_its_checksum() {
+    let gw = Gateway::start();
+    let data: Vec<u8> = (0..30_000u32).map(|i| (i % 241) as u8).collect();
+    let upload =
+        ChunkedUpload::unsigned(data.len() as u64, 8192, ChecksumAlgorithm::Crc32).unwrap();
+    let response = encoded_request(&gw, "/bucket/unsigned.bin", upload, &data, |_| {})
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        get_signed(&gw, "/bucket/unsigned.bin", &[])
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+        data
+    );
+
+    // A byte of the first chunk changed in transit: unsigned chunks are released as they
+    // arrive, so most of the body reached the temporary file before the trailing checksum
+    // refused it; nothing was committed, and the first object is unchanged.
+    let response = encoded_request(&gw, "/bucket/unsigned.bin", upload, &data, |body| {
+        body[10] ^= 0x80;
+    })
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        s3_code(response).await,
+        (StatusCode::BAD_REQUEST, "BadDigest".into())
+    );
+    assert_eq!(
+        get_signed(&gw, "/bucket/unsigned.bin", &[])
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+        data
+    );
+    assert_eq!(gw.temp_files(), 0);
 }
 
 /// A `multipart/form-data` body: `fields` in order, then the file part.
@@ -1299,21 +1450,6 @@ async fn post_form_over_the_limit_is_refused_while_the_file_streams() {
     assert!(
         answer.contains("<MaxSizeAllowed>1000</MaxSizeAllowed>"),
         "{answer}"
-    );
-    assert_eq!(gw.temp_files(), 0);
-}
-
-#[tokio::test]
-async fn aws_chunked_answers_not_implemented_until_presign_chunked_lands() {
-    // Remove this test when chunked::receive is wired to presign::chunked.
-    let gw = Gateway::start();
-    let response = chunked_request(&gw, "/bucket/chunked.bin", b"hello", 8192)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::NOT_IMPLEMENTED, "NotImplemented".into())
     );
     assert_eq!(gw.temp_files(), 0);
 }

@@ -419,6 +419,11 @@ impl TempObject {
         Ok(())
     }
 
+    /// The digests the body is checked against at commit (none for an assembled object).
+    pub fn digests(&mut self) -> Option<&mut BodyDigests> {
+        self.digests.as_mut()
+    }
+
     /// Checks the digests, writes the footer, syncs and renames the file to `dest`.
     /// `meta.size` and `meta.etag` (unless already set) and `last_modified` are filled in.
     async fn commit(mut self, dest: &Path, mut meta: ObjectMeta) -> Result<ObjectMeta, S3Error> {
