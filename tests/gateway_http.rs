@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use presign::chunked::{Checksum, ChecksumAlgorithm, ChunkedUpload};
+use presign::post::{PostKey, PresignedPost, PresignedPostBuilder};
 use presign::s3::{Bucket, Endpoint, PutObject};
 use presign::{Credentials, Expiry, PayloadHash, SignableRequest, Signer, SigningTime};
 use reqwest::StatusCode;
@@ -829,8 +831,8 @@ async fn the_page_is_served_at_the_root() {
     assert!(text.contains("/api/storage/buckets/"));
 }
 
-/// Builds a POST policy form by hand (base64 policy signed with the signing key), as
-/// `presign::post` will: the gateway's form verifier is what this exercises.
+/// Builds a POST policy form by hand (base64 policy signed with the signing key), without
+/// `presign::post`'s builder: the gateway's form verifier is what this exercises.
 fn post_form_body(signer: &Signer, key: &str, max: u64, file: &[u8]) -> (String, Vec<u8>) {
     use base64::Engine as _;
     let now = SigningTime::now();
@@ -879,7 +881,6 @@ fn post_form_body(signer: &Signer, key: &str, max: u64, file: &[u8]) -> (String,
 }
 
 #[tokio::test]
-#[ignore = "needs presign::post"]
 async fn post_form_upload_and_a_file_over_the_limit_is_entity_too_large() {
     let gw = Gateway::start();
     let (content_type, body) = post_form_body(&gw.signer(), "form.bin", 1000, &[7u8; 1000]);
@@ -909,37 +910,15 @@ async fn post_form_upload_and_a_file_over_the_limit_is_entity_too_large() {
     assert_eq!(gw.temp_files(), 0);
 }
 
-#[tokio::test]
-async fn post_form_answers_not_implemented_until_presign_post_lands() {
-    // Remove this test when post_form::verify_form is wired to presign::post.
-    let gw = Gateway::start();
-    let (content_type, body) = post_form_body(&gw.signer(), "form.bin", 1000, b"x");
-    let response = gw
-        .http
-        .post(format!("{}/uploads", gw.base))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::NOT_IMPLEMENTED, "NotImplemented".into())
-    );
-    let api = gw
-        .presign("uploads", json!({"key": "k", "action": "post"}))
-        .await;
-    assert_eq!(api.status(), StatusCode::NOT_IMPLEMENTED);
-}
-
 /// An aws-chunked body with signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`), built by
-/// hand: each chunk's signature chains on the previous one, starting from the seed.
-fn chunked_request(
+/// hand: each chunk's signature chains on the previous one, starting from the seed. Returns
+/// the headers to send (besides `host`) and the framed body.
+fn chunked_parts(
     gw: &Gateway,
     target: &str,
     data: &[u8],
     chunk: usize,
-) -> reqwest::RequestBuilder {
+) -> (Vec<(String, String)>, Vec<u8>) {
     let time = SigningTime::now();
     let signer = gw.signer();
     let decoded = data.len().to_string();
@@ -976,18 +955,78 @@ fn chunked_request(
         previous = signature;
     }
     assert_eq!(body.len().to_string(), encoded_len);
+    let mut sent: Vec<(String, String)> = headers
+        .iter()
+        .skip(1)
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
+    sent.extend(auth.iter().map(|(n, v)| (n.to_owned(), v.to_owned())));
+    (sent, body)
+}
+
+/// A PUT of `body` to `target` with `headers`.
+fn put_with(
+    gw: &Gateway,
+    target: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
     let mut builder = gw.http.put(format!("{}{target}", gw.base));
-    for (name, value) in headers.iter().skip(1) {
-        builder = builder.header(*name, *value);
-    }
-    for (name, value) in auth.iter() {
+    for (name, value) in headers {
         builder = builder.header(name, value);
     }
     builder.body(body)
 }
 
+/// The signed-chunks upload of `data`, framed by hand.
+fn chunked_request(
+    gw: &Gateway,
+    target: &str,
+    data: &[u8],
+    chunk: usize,
+) -> reqwest::RequestBuilder {
+    let (headers, body) = chunked_parts(gw, target, data, chunk);
+    put_with(gw, target, &headers, body)
+}
+
+/// An aws-chunked upload framed and signed by `presign::chunked`'s encoder, with `tamper`
+/// applied to the framed body before it is sent.
+fn encoded_request(
+    gw: &Gateway,
+    target: &str,
+    upload: ChunkedUpload,
+    data: &[u8],
+    tamper: impl FnOnce(&mut Vec<u8>),
+) -> reqwest::RequestBuilder {
+    let (seed, mut encoder) = upload
+        .sign(
+            &gw.signer(),
+            "PUT",
+            target,
+            &[("host", gw.authority())],
+            SigningTime::now(),
+        )
+        .unwrap();
+    let mut body = Vec::new();
+    encoder.push(data, &mut body).unwrap();
+    encoder.finish(&mut body).unwrap();
+    tamper(&mut body);
+    let headers: Vec<(String, String)> = seed
+        .iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    put_with(gw, target, &headers, body)
+}
+
+/// A signed GET of `target`, with `extra` headers.
+async fn get_signed(gw: &Gateway, target: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    gw.signed(reqwest::Method::GET, target, extra, PayloadHash::empty())
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
-#[ignore = "needs presign::chunked"]
 async fn aws_chunked_signed_upload() {
     let gw = Gateway::start();
     let data: Vec<u8> = (0..20_000u32).map(|i| (i % 256) as u8).collect();
@@ -1010,16 +1049,407 @@ async fn aws_chunked_signed_upload() {
 }
 
 #[tokio::test]
-async fn aws_chunked_answers_not_implemented_until_presign_chunked_lands() {
-    // Remove this test when chunked::receive is wired to presign::chunked.
+async fn aws_chunked_tampered_chunk_leaves_nothing_stored() {
     let gw = Gateway::start();
-    let response = chunked_request(&gw, "/bucket/chunked.bin", b"hello", 8192)
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 256) as u8).collect();
+    let (headers, mut body) = chunked_parts(&gw, "/bucket/tampered.bin", &data, 8192);
+    // One byte of the third chunk: the first two verify (and reach the temporary file)
+    // before the third fails.
+    let at = body.len() - 400;
+    body[at] ^= 1;
+    let response = put_with(&gw, "/bucket/tampered.bin", &headers, body)
         .send()
         .await
         .unwrap();
     assert_eq!(
         s3_code(response).await,
-        (StatusCode::NOT_IMPLEMENTED, "NotImplemented".into())
+        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
+    );
+    assert_eq!(
+        s3_code(get_signed(&gw, "/bucket/tampered.bin", &[]).await).await,
+        (StatusCode::NOT_FOUND, "NoSuchKey".into())
+    );
+    assert_eq!(gw.temp_files(), 0);
+}
+
+#[tokio::test]
+async fn aws_chunked_signed_trailer_checksum_is_stored_and_echoed() {
+    let gw = Gateway::start();
+    let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+    let mut expected = Checksum::new(ChecksumAlgorithm::Crc32c);
+    expected.update(&data);
+    let expected = expected.finalize().to_base64();
+    let upload = ChunkedUpload::signed(data.len() as u64, 65536)
+        .unwrap()
+        .with_trailing_checksum(ChecksumAlgorithm::Crc32c);
+    let response = encoded_request(&gw, "/bucket/trailer.bin", upload, &data, |_| {})
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["x-amz-checksum-crc32c"],
+        expected.as_str()
+    );
+    let get = get_signed(
+        &gw,
+        "/bucket/trailer.bin",
+        &[("x-amz-checksum-mode", "ENABLED")],
+    )
+    .await;
+    assert_eq!(get.headers()["x-amz-checksum-crc32c"], expected.as_str());
+    assert_eq!(get.bytes().await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn aws_chunked_unsigned_trailer_commits_only_a_body_matching_its_checksum() {
+    let gw = Gateway::start();
+    let data: Vec<u8> = (0..30_000u32).map(|i| (i % 241) as u8).collect();
+    let upload =
+        ChunkedUpload::unsigned(data.len() as u64, 8192, ChecksumAlgorithm::Crc32).unwrap();
+    let response = encoded_request(&gw, "/bucket/unsigned.bin", upload, &data, |_| {})
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        get_signed(&gw, "/bucket/unsigned.bin", &[])
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+        data
+    );
+
+    // A byte of the first chunk changed in transit: unsigned chunks are released as they
+    // arrive, so most of the body reached the temporary file before the trailing checksum
+    // refused it; nothing was committed, and the first object is unchanged.
+    let response = encoded_request(&gw, "/bucket/unsigned.bin", upload, &data, |body| {
+        body[10] ^= 0x80;
+    })
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        s3_code(response).await,
+        (StatusCode::BAD_REQUEST, "BadDigest".into())
+    );
+    assert_eq!(
+        get_signed(&gw, "/bucket/unsigned.bin", &[])
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+        data
+    );
+    assert_eq!(gw.temp_files(), 0);
+}
+
+/// A `multipart/form-data` body: `fields` in order, then the file part.
+fn multipart<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    file_name: &str,
+    file: &[u8],
+) -> (String, Vec<u8>) {
+    let boundary = "----presign-gateway-form";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Owned fields as `(name, value)` pairs.
+fn pairs(fields: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+}
+
+/// POSTs a form to `url`; redirects are not followed.
+async fn post_form(url: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(url)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn presign_api_post_form_with_filename_and_content_type_prefix() {
+    let gw = Gateway::start();
+    let form = gw
+        .presigned(
+            "uploads",
+            json!({"key": "photos/${filename}", "action": "post", "content_type": "image/*",
+                   "max_size": 100, "expires": "10m"}),
+        )
+        .await;
+    assert_eq!(form["method"], "POST");
+    assert_eq!(form["url"], format!("{}/uploads", gw.base));
+    assert_eq!(form["expires_in"], 600);
+    let mut fields: Vec<(String, String)> = form["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap().to_owned(),
+                pair[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "key",
+            "Content-Type",
+            "x-amz-algorithm",
+            "x-amz-credential",
+            "x-amz-date",
+            "policy",
+            "x-amz-signature"
+        ]
+    );
+    assert_eq!(fields[0].1, "photos/${filename}");
+    assert_eq!(fields[1].1, "image/");
+    // The page sets the real type, within the prefix.
+    fields[1].1 = "image/png".into();
+    let url = url_of(&form);
+
+    let (ct, body) = multipart(pairs(&fields), "C:\\pictures\\cat.png", &[1u8; 100]);
+    let response = post_form(url, &ct, body).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        response.headers()["location"],
+        format!("{}/uploads/photos/cat.png", gw.base).as_str()
+    );
+    let get = get_signed(&gw, "/uploads/photos/cat.png", &[]).await;
+    assert_eq!(get.status(), StatusCode::OK);
+    assert_eq!(get.headers()["content-type"], "image/png");
+    assert_eq!(get.bytes().await.unwrap(), vec![1u8; 100]);
+
+    // Over max_size, another type, another bucket in the target: refused, nothing stored.
+    let (ct, body) = multipart(pairs(&fields), "big.png", &[1u8; 101]);
+    assert_eq!(
+        s3_code(post_form(url, &ct, body).await).await,
+        (StatusCode::BAD_REQUEST, "EntityTooLarge".into())
+    );
+    fields[1].1 = "text/html".into();
+    let (ct, body) = multipart(pairs(&fields), "page.png", b"<html>");
+    assert_eq!(
+        s3_code(post_form(url, &ct, body).await).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    fields[1].1 = "image/png".into();
+    let (ct, body) = multipart(pairs(&fields), "elsewhere.png", b"x");
+    let other = format!("{}/other-bucket", gw.base);
+    assert_eq!(
+        s3_code(post_form(&other, &ct, body).await).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    for key in ["photos/big.png", "photos/page.png"] {
+        let target = format!("/uploads/{key}");
+        assert_eq!(
+            get_signed(&gw, &target, &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        get_signed(&gw, "/other-bucket/photos/elsewhere.png", &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(gw.temp_files(), 0);
+
+    // Bad requests to the API.
+    for (body, needle) in [
+        (
+            json!({"key": "a/${filename}/b", "action": "post"}),
+            "filename",
+        ),
+        (
+            json!({"key": "k", "action": "post", "filename": "x.txt"}),
+            "filename",
+        ),
+        (
+            json!({"key": "k", "action": "post", "max_size": 6u64 << 30}),
+            "max_size",
+        ),
+    ] {
+        let response = gw.presign("uploads", body.clone()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(
+            error["message"].as_str().unwrap().contains(needle),
+            "{body}: {error}"
+        );
+    }
+}
+
+/// A form signed here with `presign::post`'s builder, for the gateway's bucket `uploads`.
+fn library_form(
+    gw: &Gateway,
+    key: PostKey,
+    build: impl FnOnce(PresignedPostBuilder<'_>) -> PresignedPostBuilder<'_>,
+) -> PresignedPost {
+    let endpoint = Endpoint::parse(&gw.base).unwrap();
+    let bucket = Bucket::new("uploads").unwrap();
+    build(PresignedPost::builder(&endpoint, &bucket, key))
+        .sign(&gw.signer(), SigningTime::now())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn post_form_success_status_redirect_metadata_and_minimum_size() {
+    let gw = Gateway::start();
+
+    // 201: the PostResponse document.
+    let form = library_form(&gw, PostKey::exact("created.txt"), |b| {
+        b.success_action_status(201).metadata("origin", "form")
+    });
+    let (ct, body) = multipart(form.fields(), "created.txt", b"created");
+    let response = post_form(form.url(), &ct, body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{:x}\"", md5_of(b"created")));
+    let doc = response.text().await.unwrap();
+    assert_eq!(xml_text(&doc, "Key"), "created.txt");
+    assert_eq!(xml_text(&doc, "Bucket"), "uploads");
+    let head = gw
+        .signed(
+            reqwest::Method::HEAD,
+            "/uploads/created.txt",
+            &[],
+            PayloadHash::empty(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.headers()["x-amz-meta-origin"], "form");
+
+    // 200: empty.
+    let form = library_form(&gw, PostKey::exact("ok.txt"), |b| {
+        b.success_action_status(200)
+    });
+    let (ct, body) = multipart(form.fields(), "ok.txt", b"ok");
+    let response = post_form(form.url(), &ct, body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.bytes().await.unwrap().is_empty());
+
+    // A redirect: 303 to the URL with bucket, key and etag.
+    let form = library_form(&gw, PostKey::starts_with("in/"), |b| {
+        b.success_action_redirect("https://app.example/done?from=form")
+    });
+    let mut fields: Vec<(&str, &str)> = form.fields().collect();
+    fields[0].1 = "in/redirected.txt";
+    let (ct, body) = multipart(fields, "r.txt", b"redirected");
+    let response = post_form(form.url(), &ct, body).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        format!(
+            "https://app.example/done?from=form&bucket=uploads&key=in%2Fredirected.txt&etag=%22{:x}%22",
+            md5_of(b"redirected")
+        )
+        .as_str()
+    );
+
+    // Below the minimum: EntityTooSmall, nothing stored.
+    let form = library_form(&gw, PostKey::exact("small.txt"), |b| {
+        b.content_length_range(10, 20)
+    });
+    let (ct, body) = multipart(form.fields(), "small.txt", b"tiny");
+    assert_eq!(
+        s3_code(post_form(form.url(), &ct, body).await).await,
+        (StatusCode::BAD_REQUEST, "EntityTooSmall".into())
+    );
+    assert_eq!(
+        get_signed(&gw, "/uploads/small.txt", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A field the policy does not cover, and a tampered policy.
+    let form = library_form(&gw, PostKey::exact("extra.txt"), |b| b);
+    let mut fields: Vec<(&str, &str)> = form.fields().collect();
+    fields.insert(1, ("x-amz-meta-sneaky", "1"));
+    let (ct, body) = multipart(fields, "extra.txt", b"x");
+    assert_eq!(
+        s3_code(post_form(form.url(), &ct, body).await).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    let mut fields: Vec<(&str, &str)> = form.fields().collect();
+    let policy = fields.iter().position(|(n, _)| *n == "policy").unwrap();
+    let tampered = format!("{}=", fields[policy].1.trim_end_matches('='));
+    fields[policy].1 = &tampered;
+    let (ct, body) = multipart(fields, "extra.txt", b"x");
+    let (status, _) = s3_code(post_form(form.url(), &ct, body).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(gw.temp_files(), 0);
+}
+
+#[tokio::test]
+async fn post_form_over_the_limit_is_refused_while_the_file_streams() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let gw = Gateway::start();
+    let form = library_form(&gw, PostKey::exact("huge.bin"), |b| {
+        b.content_length_range(0, 1000)
+    });
+    let (ct, mut head) = multipart(form.fields(), "huge.bin", b"");
+    // Keep the fields and the file part's headers; the file is what follows.
+    let closing = b"\r\n------presign-gateway-form--\r\n".len();
+    head.truncate(head.len() - closing);
+    // The request announces 100 MiB of file, sends 64 KiB of it and waits: the answer must
+    // come without the rest.
+    let declared = head.len() + (100 << 20) + closing;
+    let mut tcp = tokio::net::TcpStream::connect(gw.authority())
+        .await
+        .unwrap();
+    let request_head = format!(
+        "POST /uploads HTTP/1.1\r\nhost: {}\r\ncontent-type: {ct}\r\ncontent-length: {declared}\r\n\r\n",
+        gw.authority()
+    );
+    tcp.write_all(request_head.as_bytes()).await.unwrap();
+    tcp.write_all(&head).await.unwrap();
+    tcp.write_all(&[0u8; 64 * 1024]).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&answer).contains("</Error>") {
+            let n = tcp.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer while the file was still streaming");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("<Code>EntityTooLarge</Code>"), "{answer}");
+    assert!(
+        answer.contains("<MaxSizeAllowed>1000</MaxSizeAllowed>"),
+        "{answer}"
     );
     assert_eq!(gw.temp_files(), 0);
 }

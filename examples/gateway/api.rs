@@ -3,7 +3,10 @@
 //!
 //! `POST /api/storage/buckets/{bucket}/presign` with
 //! `{"key", "action": "upload" | "download" | "post", "expires": "15m" | 900, "content_type"}`
-//! answers `{"url", "method", "headers", "expires", "expires_in"}`.
+//! answers `{"url", "method", "headers", "expires", "expires_in"}`; for `"post"` (a browser
+//! form, see [`crate::post_form::presign_post`]: `max_size`, a key ending in `${filename}`, a
+//! content-type prefix) `{"url", "method": "POST", "fields": [[name, value], …], "expires",
+//! "expires_in"}`.
 
 use std::num::NonZeroU32;
 
@@ -85,13 +88,14 @@ pub enum ExpiresIn {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresignBody {
-    /// The object key, used verbatim.
+    /// The object key, used verbatim (for a POST form it may end in `${filename}`).
     pub key: String,
     /// `upload`, `download` or `post`.
     pub action: String,
     /// How long the URL is valid (default 15 minutes, at most 7 days).
     pub expires: Option<ExpiresIn>,
-    /// For uploads: the `Content-Type` the client must send (it is signed).
+    /// For uploads: the `Content-Type` the client must send (it is signed); for POST forms
+    /// the `Content-Type` field's value or prefix (`image/*`).
     pub content_type: Option<String>,
     /// For downloads: a file name for `Content-Disposition: attachment`.
     pub filename: Option<String>,

@@ -76,7 +76,9 @@ enum Running {
 pub struct BodyDigests {
     md5: Md5,
     content_md5: Option<[u8; 16]>,
-    checksum: Option<(Algorithm, Vec<u8>, Running)>,
+    /// The algorithm, the value declared (`None` while a trailing checksum has not arrived)
+    /// and the running checksum.
+    checksum: Option<(Algorithm, Option<Vec<u8>>, Running)>,
 }
 
 /// A checksum a stored object or part keeps: algorithm and base64 value.
@@ -127,7 +129,7 @@ impl BodyDigests {
                         algorithm.header()
                     ))
                 })?;
-            checksum = Some((algorithm, expected, Running::new(algorithm)));
+            checksum = Some((algorithm, Some(expected), Running::new(algorithm)));
         }
         Ok(BodyDigests {
             md5: Md5::new(),
@@ -136,8 +138,27 @@ impl BodyDigests {
         })
     }
 
+    /// The checksum comes in a trailer, after the body (aws-chunked `x-amz-trailer`): it is
+    /// computed as the body streams and compared once [`trailer_received`](Self::trailer_received)
+    /// gives its value. A body declares one checksum, header or trailer.
+    pub fn expect_trailer(&mut self, algorithm: Algorithm) -> Result<(), S3Error> {
+        if self.checksum.is_some() {
+            return Err(S3Error::invalid_argument(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ));
+        }
+        self.checksum = Some((algorithm, None, Running::new(algorithm)));
+        Ok(())
+    }
+
+    /// The value of the trailing checksum, as received.
+    pub fn trailer_received(&mut self, value: &[u8]) {
+        if let Some((_, expected @ None, _)) = &mut self.checksum {
+            *expected = Some(value.to_vec());
+        }
+    }
+
     /// Feeds the next bytes of the body.
-    /// Feeds bytes.
     pub fn update(&mut self, bytes: &[u8]) {
         self.md5.update(bytes);
         if let Some((_, _, running)) = &mut self.checksum {
@@ -158,7 +179,14 @@ impl BodyDigests {
         }
         let checksum = match self.checksum {
             None => None,
-            Some((algorithm, expected, running)) => {
+            Some((_, None, _)) => {
+                return Err(S3Error::new(
+                    StatusCode::BAD_REQUEST,
+                    "MalformedTrailerError",
+                    "The request contained trailing data that was not well-formed or did not conform to our published schema. The declared trailing checksum is missing.",
+                ));
+            }
+            Some((algorithm, Some(expected), running)) => {
                 let computed = running.finish();
                 if computed != expected {
                     return Err(S3Error::new(
@@ -285,5 +313,34 @@ mod tests {
         let mut d = BodyDigests::from_headers(&headers).unwrap();
         d.update(b"world");
         assert_eq!(d.finish().unwrap_err().code(), "BadDigest");
+    }
+
+    #[test]
+    fn trailing_checksum_is_compared_once_received() {
+        let good = digest(Algorithm::Crc32c, b"hello");
+        let mut d = BodyDigests::from_headers(&HeaderMap::new()).unwrap();
+        d.expect_trailer(Algorithm::Crc32c).unwrap();
+        d.update(b"hello");
+        d.trailer_received(&good);
+        let (_, sum) = d.finish().unwrap();
+        assert_eq!(sum, Some((Algorithm::Crc32c, B64.encode(&good))));
+
+        let mut d = BodyDigests::from_headers(&HeaderMap::new()).unwrap();
+        d.expect_trailer(Algorithm::Crc32c).unwrap();
+        d.update(b"hello!");
+        d.trailer_received(&good);
+        assert_eq!(d.finish().unwrap_err().code(), "BadDigest");
+
+        let mut d = BodyDigests::from_headers(&HeaderMap::new()).unwrap();
+        d.expect_trailer(Algorithm::Crc32).unwrap();
+        assert_eq!(d.finish().unwrap_err().code(), "MalformedTrailerError");
+
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-checksum-crc32", "NhCmhg==".parse().unwrap());
+        let mut d = BodyDigests::from_headers(&headers).unwrap();
+        assert_eq!(
+            d.expect_trailer(Algorithm::Crc32).unwrap_err().code(),
+            "InvalidArgument"
+        );
     }
 }

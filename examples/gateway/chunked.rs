@@ -1,44 +1,80 @@
 //! aws-chunked uploads (`x-amz-content-sha256: STREAMING-…`): what the JS SDK v3 sends for
 //! stream bodies and what botocore sends over https.
 //!
-//! PENDING `presign::chunked` (being built on another branch). Until it is merged,
-//! [`receive`] answers `501 NotImplemented`; everything around it (verification of the seed
-//! request, `x-amz-decoded-content-length` against the size limit, the temporary file, the
-//! commit) is already in place in `s3.rs` and `body.rs`.
+//! The seed request was verified in `s3.rs` and its `x-amz-decoded-content-length` checked
+//! against the size limit in `body.rs`; [`receive`] binds a `presign::chunked` decoder to that
+//! verified request and feeds it the body as it arrives. The decoder releases payload bytes
+//! only once the chunk holding them verified (in `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, where
+//! chunks carry no signature, as they arrive): only those reach the temporary file. The upload
+//! is complete only when the decoder's `finish` accepts it (final chunk, declared length,
+//! trailer and its signature, trailing checksum); the caller commits only after [`receive`]
+//! returned `Ok`, so in every mode a body that fails anywhere leaves nothing stored.
 //!
-//! Wiring, once the decoder exists (the decoder emits payload bytes only after each chunk's
-//! signature verified, so nothing unverified reaches the sink):
-//!
-//! ```text
-//! let mut decoder = presign::chunked::Decoder::new(verified)?;   // from the VerifiedRequest
-//! let mut stream = body.into_data_stream();
-//! while let Some(frame) = stream.next().await {
-//!     let frame = frame.map_err(crate::body::read_error)?;
-//!     for payload in decoder.feed(&frame)? { sink.write(payload).await?; }
-//! }
-//! decoder.finish()?;   // final chunk, trailer signature, declared decoded length
-//! ```
-//!
-//! A trailing checksum (`x-amz-trailer: x-amz-checksum-crc32`) is then the decoder's trailer
-//! value; compare it with `crate::checksum` as the header checksums are compared.
+//! A trailing checksum (`x-amz-trailer: x-amz-checksum-crc32`) is checked twice: by the
+//! decoder, and by the gateway's own digests (`crate::checksum`), which compute it as the
+//! body streams and store it with the object, as for a checksum sent in a header, so that it
+//! is echoed in the response and in `GetObject` with `x-amz-checksum-mode`.
 
 use axum::body::Body;
+use futures_util::StreamExt;
+use presign::chunked::{ChecksumAlgorithm, ChunkedDecoder, DecoderConfig};
 use presign::verify::VerifiedRequest;
 
 use crate::body::Sink;
+use crate::checksum::Algorithm;
 use crate::error::S3Error;
 
 /// Receives an aws-chunked body into `sink`, verifying every chunk signature (and the
-/// trailer) before its bytes are written. NOT IMPLEMENTED until `presign::chunked` lands.
+/// trailer) before its bytes are written, and the whole upload before returning `Ok`.
 pub async fn receive(
     verified: &VerifiedRequest<'_>,
     body: Body,
-    sink: Sink<'_>,
+    mut sink: Sink<'_>,
 ) -> Result<(), S3Error> {
-    // The body is dropped unread: hyper closes the connection rather than drain it.
-    let _ = (verified.payload(), body, sink);
-    Err(S3Error::not_implemented(
-        "aws-chunked (STREAMING-*) payloads need presign::chunked, which this build does not \
-         have yet; sign the payload with its SHA-256 or UNSIGNED-PAYLOAD",
-    ))
+    let mut decoder = ChunkedDecoder::from_verified(verified, DecoderConfig::default())?;
+    if let Some(algorithm) = trailer_algorithm(verified)? {
+        if let Sink::File(tmp) = &mut sink {
+            if let Some(digests) = tmp.digests() {
+                digests.expect_trailer(algorithm)?;
+            }
+        }
+    }
+
+    // Verified payload of one body frame (at most one frame plus one buffered chunk).
+    let mut released: Vec<u8> = Vec::new();
+    let mut stream = body.into_data_stream();
+    while let Some(frame) = stream.next().await {
+        let frame = frame.map_err(crate::body::read_error)?;
+        decoder.feed(&frame, &mut released)?;
+        if !released.is_empty() {
+            sink.write(&released).await?;
+            released.clear();
+        }
+    }
+    // The final chunk, the decoded length, the trailer signature, the trailing checksum.
+    let summary = decoder.finish()?;
+    if let (Some(checksum), Sink::File(tmp)) = (summary.checksum(), &mut sink) {
+        if let Some(digests) = tmp.digests() {
+            digests.trailer_received(checksum.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// The gateway's algorithm for the request's `x-amz-trailer` (which the decoder accepted as
+/// exactly one checksum); `NotImplemented` for one the gateway does not compute, as for a
+/// checksum header.
+fn trailer_algorithm(verified: &VerifiedRequest<'_>) -> Result<Option<Algorithm>, S3Error> {
+    let Some(name) = verified
+        .trailer()
+        .and_then(|t| t.split(',').next())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    match ChecksumAlgorithm::from_header_name(name) {
+        Some(algorithm) => Algorithm::parse(algorithm.name()).map(Some),
+        None => Ok(None),
+    }
 }

@@ -19,7 +19,10 @@
 //! | `PUT, GET, HEAD, DELETE /{bucket}/{key}` | objects (SigV4: presigned or header) |
 //! | `POST /{bucket}/{key}?uploads`, `PUT ?partNumber&uploadId`, `GET/POST/DELETE ?uploadId` | multipart uploads |
 //! | `PUT, HEAD, DELETE /{bucket}`, `GET /{bucket}?list-type=2`, `GET /` (signed) | buckets |
-//! | `POST /{bucket}` (multipart/form-data) | browser POST form uploads (needs `presign::post`) |
+//! | `POST /{bucket}` (multipart/form-data) | browser POST form uploads (`presign::post`) |
+//!
+//! `PUT` bodies may be aws-chunked (`STREAMING-*`, as the JS SDK sends streams), verified
+//! chunk by chunk with `presign::chunked`.
 
 /// A line on stderr that never panics (a closed stderr must not take a request down).
 macro_rules! log {

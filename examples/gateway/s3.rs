@@ -330,16 +330,22 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
 /// `x-amz-meta-*` headers: names without the prefix, ASCII values, within S3's 2 KB.
 fn user_metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> {
     let mut metadata = Vec::new();
-    let mut bytes = 0;
     for (name, value) in headers {
         if let Some(n) = name.as_str().strip_prefix("x-amz-meta-") {
             let v = value
                 .to_str()
                 .map_err(|_| S3Error::invalid_argument("x-amz-meta-* values must be ASCII"))?;
-            bytes += n.len() + v.len();
             metadata.push((n.to_owned(), v.to_owned()));
         }
     }
+    check_metadata_size(&metadata)?;
+    Ok(metadata)
+}
+
+/// `MetadataTooLarge` when user metadata (names without the prefix, and values) passes S3's
+/// 2 KB.
+pub fn check_metadata_size(metadata: &[(String, String)]) -> Result<(), S3Error> {
+    let bytes: usize = metadata.iter().map(|(n, v)| n.len() + v.len()).sum();
     if bytes > MAX_METADATA_BYTES {
         return Err(S3Error::new(
             StatusCode::BAD_REQUEST,
@@ -347,7 +353,7 @@ fn user_metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> 
             "Your metadata headers exceed the maximum allowed metadata size.",
         ));
     }
-    Ok(metadata)
+    Ok(())
 }
 
 /// A header as text, if it is.

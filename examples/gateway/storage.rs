@@ -419,9 +419,9 @@ impl TempObject {
         Ok(())
     }
 
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
+    /// The digests the body is checked against at commit (none for an assembled object).
+    pub fn digests(&mut self) -> Option<&mut BodyDigests> {
+        self.digests.as_mut()
     }
 
     /// Checks the digests, writes the footer, syncs and renames the file to `dest`.
