@@ -137,27 +137,14 @@ pub(crate) fn validate_value(value: &[u8]) -> Result<(), BadValue> {
 
 /// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space.
 pub(crate) fn write_value<S: Sink>(value: &[u8], out: &mut Buffered<'_, S>) {
-    let start = value.iter().position(|&b| !is_space(b));
-    let end = value.iter().rposition(|&b| !is_space(b));
-    let (Some(start), Some(end)) = (start, end) else {
-        return;
-    };
-    let trimmed = value.get(start..=end).unwrap_or_default();
-    let mut run_start = 0;
-    let mut i = 0;
-    while let Some(&b) = trimmed.get(i) {
-        if is_space(b) {
-            out.bytes(trimmed.get(run_start..i).unwrap_or_default());
+    let mut words = value.split(|&b| is_space(b)).filter(|w| !w.is_empty());
+    if let Some(first) = words.next() {
+        out.bytes(first);
+        for word in words {
             out.byte(b' ');
-            while trimmed.get(i).is_some_and(|&c| is_space(c)) {
-                i += 1;
-            }
-            run_start = i;
-        } else {
-            i += 1;
+            out.bytes(word);
         }
     }
-    out.bytes(trimmed.get(run_start..).unwrap_or_default());
 }
 
 /// Writes `name` in lowercase.

@@ -143,7 +143,7 @@ impl<'a> SignedNames<'a> {
                 limit: MAX_SIGNED_HEADERS,
             })?;
             *slot = name;
-            names.len += 1;
+            names.len = names.len.saturating_add(1);
         }
         names
             .names

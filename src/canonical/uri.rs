@@ -131,7 +131,7 @@ fn normalize(path: &str) -> String {
     if path.ends_with('/') {
         trailing_slash = true;
     }
-    let mut out = String::with_capacity(path.len() + 1);
+    let mut out = String::with_capacity(path.len().saturating_add(1));
     for s in &segments {
         out.push('/');
         out.push_str(s);

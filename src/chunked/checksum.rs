@@ -86,6 +86,10 @@ impl ChecksumAlgorithm {
     }
 
     /// Characters of a digest in padded base64 (what goes on the wire).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "digest_len() is at most 32, so the product is at most 44"
+    )]
     pub fn base64_len(self) -> usize {
         self.digest_len().div_ceil(3) * 4
     }

@@ -411,10 +411,15 @@ impl ChunkedDecoder {
         };
         match input.iter().position(|&b| b == b'\n') {
             Some(end) => {
-                if self.line.len() + end + 1 > cap {
+                #[allow(
+                    clippy::arithmetic_side_effects,
+                    reason = "end < input.len(), so end + 1 <= input.len() cannot overflow"
+                )]
+                let line_len = end + 1;
+                if self.line.len().saturating_add(line_len) > cap {
                     return Err(too_long(self));
                 }
-                let (line, rest) = input.split_at(end + 1);
+                let (line, rest) = input.split_at(line_len);
                 if self.line.is_empty() {
                     on_line(self, line)?;
                 } else {
@@ -427,7 +432,7 @@ impl ChunkedDecoder {
                 Ok(rest)
             }
             None => {
-                if self.line.len() + input.len() > cap {
+                if self.line.len().saturating_add(input.len()) > cap {
                     return Err(too_long(self));
                 }
                 self.line.extend_from_slice(input);
@@ -444,8 +449,14 @@ impl ChunkedDecoder {
     ) -> Result<&'i [u8], VerifyError> {
         let n = self.chunk_remaining.min(input.len());
         let (data, rest) = input.split_at(n);
-        self.chunk_remaining -= n;
-        self.decoded_seen += n as u64;
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "n = min(chunk_remaining, input.len()) <= chunk_remaining, so this cannot underflow"
+        )]
+        let remaining = self.chunk_remaining - n;
+        self.chunk_remaining = remaining;
+        // Never saturates: on_header keeps decoded_seen + the chunk's size <= decoded_length.
+        self.decoded_seen = self.decoded_seen.saturating_add(n as u64);
         if let Some(c) = &mut self.checksum {
             c.update(data);
         }
@@ -481,8 +492,12 @@ impl ChunkedDecoder {
     /// it sent.
     fn grow_buffer(&mut self, n: usize) {
         let len = self.buffer.len();
-        if self.buffer.capacity() - len < n {
-            let target = (len * 2).max(len + n).min(self.chunk_size);
+        if self.buffer.capacity().saturating_sub(len) < n {
+            // Saturating is exact here: the target is clamped to the chunk size anyway.
+            let target = len
+                .saturating_mul(2)
+                .max(len.saturating_add(n))
+                .min(self.chunk_size);
             self.buffer.reserve_exact(target.saturating_sub(len));
         }
     }
@@ -516,6 +531,10 @@ impl ChunkedDecoder {
                 self.config.max_chunk_size
             )));
         }
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "decoded_seen <= decoded_length <= MAX_DECODED_CONTENT_LENGTH (5 TiB) and size < 2^32 (at most 8 hex digits), so the sum fits in a u64"
+        )]
         let provided = self.decoded_seen + size;
         if provided > self.decoded_length {
             return Err(VerifyError::IncompleteBody {
@@ -559,7 +578,8 @@ impl ChunkedDecoder {
     }
 
     fn on_trailer_line(&mut self, line: &[u8]) -> Result<(), VerifyError> {
-        self.trailers.bytes += line.len();
+        // Never saturates: read_line caps each line at MAX_TRAILER_LEN minus the bytes so far.
+        self.trailers.bytes = self.trailers.bytes.saturating_add(line.len());
         let Some(line) = line.strip_suffix(b"\r\n") else {
             return Err(if self.mode.has_trailer() {
                 VerifyError::MalformedTrailer("trailer lines end with CRLF".into())
@@ -719,7 +739,7 @@ fn parse_chunk_header(line: &[u8]) -> Result<(u64, Option<[u8; 32]>), VerifyErro
     let (hex_size, rest) = line.split_at(digits);
     let size = hex_size.iter().fold(0u64, |acc, &b| {
         // Each byte is a hex digit; at most 8 of them fit in a u64.
-        (acc << 4) | u64::from(hex_value(b))
+        (acc << 4) | hex_value(b)
     });
     if rest.is_empty() {
         return Ok((size, None));
@@ -743,13 +763,8 @@ fn skip_bws(bytes: &[u8]) -> &[u8] {
     bytes.get(n..).unwrap_or_default()
 }
 
-fn hex_value(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
-    }
+fn hex_value(b: u8) -> u64 {
+    char::from(b).to_digit(16).map_or(0, u64::from)
 }
 
 #[cfg(test)]

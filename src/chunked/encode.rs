@@ -127,27 +127,29 @@ impl ChunkedUpload {
     /// The framed length (`content-length`): every size is known before the first byte, so
     /// is this. Saturates at `u64::MAX`, far past anything a server accepts.
     pub fn encoded_length(&self) -> u64 {
-        let ext: u64 = if self.signed_chunks {
-            (CHUNK_SIGNATURE_EXT.len() + 64) as u64
-        } else {
-            0
-        };
+        const SIGNED_EXT: u64 = (CHUNK_SIGNATURE_EXT.len() + 64) as u64;
+        const SIGNATURE_LINE: u64 = (TRAILER_SIGNATURE.len() + 1 + 64 + 2) as u64;
+        let ext = if self.signed_chunks { SIGNED_EXT } else { 0 };
         // `<hex size><ext>\r\n<data>\r\n`
-        let framed = |n: u64| hex_len(n) + ext + 2 + n + 2;
+        let framed = |n: u64| saturating_sum(&[hex_len(n), ext, 2, n, 2]);
         let size = self.chunk_size as u64;
-        let full = self.decoded_length / size;
-        let rest = self.decoded_length % size;
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "new() rejects a zero chunk size, so the divisor is non-zero"
+        )]
+        let (full, rest) = (self.decoded_length / size, self.decoded_length % size);
         let mut total = full.saturating_mul(framed(size));
         if rest > 0 {
             total = total.saturating_add(framed(rest));
         }
         // The final chunk's header, the trailer lines, the empty line.
-        total = total.saturating_add(1 + ext + 2);
+        total = saturating_sum(&[total, 1, ext, 2]);
         if let Some(alg) = self.checksum {
-            total =
-                total.saturating_add((alg.header_name().len() + 1 + alg.base64_len() + 2) as u64);
+            let name = alg.header_name().len() as u64;
+            let value = alg.base64_len() as u64;
+            total = saturating_sum(&[total, name, 1, value, 2]);
             if self.signed_chunks {
-                total = total.saturating_add((TRAILER_SIGNATURE.len() + 1 + 64 + 2) as u64);
+                total = total.saturating_add(SIGNATURE_LINE);
             }
         }
         total.saturating_add(2)
@@ -230,7 +232,12 @@ impl ChunkedUpload {
 
 /// Hex digits of `n` (`0` has one).
 fn hex_len(n: u64) -> u64 {
-    u64::from((64 - n.leading_zeros()).div_ceil(4).max(1))
+    hex_digits(n, &mut [0; 16]).len() as u64
+}
+
+/// The sum of `parts`, saturating at `u64::MAX`.
+fn saturating_sum(parts: &[u64]) -> u64 {
+    parts.iter().fold(0, |sum, &part| sum.saturating_add(part))
 }
 
 /// The headers to add to the seed request, as `(lowercase name, value)`.
@@ -298,7 +305,12 @@ impl ChunkedEncoder {
                 body = rest;
                 continue;
             }
-            let take = (self.chunk_size - self.pending.len()).min(body.len());
+            #[allow(
+                clippy::arithmetic_side_effects,
+                reason = "pending is flushed as soon as it reaches chunk_size, so pending.len() < chunk_size"
+            )]
+            let room = self.chunk_size - self.pending.len();
+            let take = room.min(body.len());
             let (piece, rest) = body.split_at(take);
             self.pending.extend_from_slice(piece);
             body = rest;
@@ -367,7 +379,7 @@ impl ChunkedEncoder {
     /// `<hex size>[;chunk-signature=<sig>]\r\n<data>\r\n` (no data and no final CRLF for the
     /// zero-length chunk, whose CRLF ends the trailer section instead).
     fn write_chunk(&mut self, data: &[u8], out: &mut Vec<u8>) {
-        out.reserve(data.len() + 96);
+        out.reserve(data.len().saturating_add(96));
         let mut size = [0u8; 16];
         let digits = hex_digits(data.len() as u64, &mut size);
         out.extend_from_slice(digits);
@@ -401,13 +413,13 @@ fn hex_digits(n: u64, buf: &mut [u8; 16]) -> &[u8] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut i = buf.len();
     let mut n = n;
-    loop {
-        i -= 1;
+    while let Some(prev) = i.checked_sub(1) {
+        i = prev;
         if let (Some(slot), Some(digit)) = (buf.get_mut(i), HEX.get((n & 0xf) as usize)) {
             *slot = *digit;
         }
         n >>= 4;
-        if n == 0 || i == 0 {
+        if n == 0 {
             break;
         }
     }

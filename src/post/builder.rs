@@ -237,7 +237,8 @@ impl<'a> PresignedPostBuilder<'a> {
         let expiration = match self.expiration {
             Expiration::In(e) => time.add_seconds(i64::from(e.as_secs())),
             Expiration::At(at) => {
-                let secs = at.unix_timestamp() - time.unix_timestamp();
+                // Saturating is exact: a saturated difference is out of range either way.
+                let secs = at.unix_timestamp().saturating_sub(time.unix_timestamp());
                 if secs <= 0 || secs > i64::from(MAX_EXPIRY_SECS) {
                     return Err(Error::InvalidExpiry(format!(
                         "the form expiration {at} must be after the signing time {time} and at most 7 days after it"
@@ -341,7 +342,10 @@ impl<'a> PresignedPostBuilder<'a> {
                 limit: MAX_POST_FIELDS,
             });
         }
-        let bytes: usize = fields.iter().map(|(n, v)| n.len() + v.len()).sum();
+        let bytes = fields
+            .iter()
+            .map(|(n, v)| n.len().saturating_add(v.len()))
+            .fold(0, usize::saturating_add);
         if bytes > MAX_POST_FORM_BYTES {
             return Err(Error::TooMany {
                 what: "bytes of POST form fields",

@@ -279,7 +279,8 @@ pub(crate) fn parse_expiration(s: &str) -> Option<OffsetDateTime> {
             return None;
         }
         digits.iter().try_fold(0u32, |acc, d| {
-            acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+            acc.checked_mul(10)?
+                .checked_add(char::from(*d).to_digit(10)?)
         })
     };
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
@@ -292,9 +293,9 @@ pub(crate) fn parse_expiration(s: &str) -> Option<OffsetDateTime> {
     let nanos = match b.len() {
         20 => 0,
         22..=30 if at(19, b'.') => {
-            let digits = b.len() - 21;
-            let fraction = num(20..b.len() - 1)?;
-            fraction.checked_mul(10u32.checked_pow(9 - u32::try_from(digits).ok()?)?)?
+            let digits = u32::try_from(b.len().checked_sub(21)?).ok()?;
+            let fraction = num(20..b.len().checked_sub(1)?)?;
+            fraction.checked_mul(10u32.checked_pow(9u32.checked_sub(digits)?)?)?
         }
         _ => return None,
     };

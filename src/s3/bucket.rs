@@ -224,14 +224,11 @@ fn check_legacy(name: &str) -> Result<(), &'static str> {
 /// Four dot-separated decimal numbers of at most three digits (`192.168.5.4`), the form S3
 /// refuses. Values over 255 count too: S3 refuses the shape, not only real addresses.
 fn is_ipv4(name: &str) -> bool {
-    let mut parts = 0;
-    for part in name.split('.') {
-        parts += 1;
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
-    }
-    parts == 4
+    let mut parts = name.split('.');
+    parts.clone().count() == 4
+        && parts.all(|part| {
+            !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 #[cfg(test)]

@@ -295,10 +295,13 @@ fn aws_dns_suffix(region: &str) -> &'static str {
 /// Splits `host[:port]` / `[v6][:port]`.
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), &'static str> {
     if authority.starts_with('[') {
-        let end = authority
-            .find(']')
+        // Up to the first ']', included.
+        let host = authority
+            .split_inclusive(']')
+            .next()
+            .filter(|h| h.ends_with(']'))
             .ok_or("an IPv6 address must end with ']'")?;
-        let (host, rest) = authority.split_at(end + 1);
+        let rest = authority.get(host.len()..).unwrap_or_default();
         return match rest {
             "" => Ok((host, None)),
             _ => rest
@@ -355,16 +358,14 @@ fn validate_prefix(prefix: &str) -> Result<(), &'static str> {
     if prefix.is_empty() {
         return Ok(());
     }
-    let bytes = prefix.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+    let mut bytes = prefix.bytes();
+    while let Some(b) = bytes.next() {
         let ok = match b {
             b'%' => {
-                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
-                if !(hex(i + 1) && hex(i + 2)) {
+                let hex = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_hexdigit());
+                if !(hex(bytes.next()) && hex(bytes.next())) {
                     return Err("'%' in the path prefix must be followed by two hex digits");
                 }
-                i += 2;
                 true
             }
             b'/' | b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*'
@@ -374,7 +375,6 @@ fn validate_prefix(prefix: &str) -> Result<(), &'static str> {
         if !ok {
             return Err("the path prefix must be percent-encoded (RFC 3986 path characters)");
         }
-        i += 1;
     }
     if prefix.split('/').any(|s| s == "." || s == "..") {
         return Err("the path prefix must not contain '.' or '..' segments");

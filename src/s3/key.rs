@@ -72,8 +72,10 @@ pub fn safe_key_from_filename(file_name: &str, prefix: Option<&str>) -> Result<S
     let room = if prefix.is_empty() {
         MAX_KEY_LEN
     } else {
-        MAX_KEY_LEN
-            .checked_sub(prefix.len() + 1)
+        prefix
+            .len()
+            .checked_add(1)
+            .and_then(|taken| MAX_KEY_LEN.checked_sub(taken))
             .filter(|&r| r > 0)
             .ok_or(Error::InvalidKey(
                 "the prefix leaves no room for a file name",
@@ -116,7 +118,13 @@ pub fn safe_key_from_filename(file_name: &str, prefix: Option<&str>) -> Result<S
         "the prefix leaves no room for the file name",
     ))?;
 
-    let mut key = String::with_capacity(prefix.len() + 1 + name.0.len() + name.1.len());
+    let mut key = String::with_capacity(
+        prefix
+            .len()
+            .saturating_add(1)
+            .saturating_add(name.0.len())
+            .saturating_add(name.1.len()),
+    );
     if !prefix.is_empty() {
         key.push_str(prefix);
         key.push('/');
@@ -139,10 +147,12 @@ fn shorten_keeping_extension(name: &str, room: usize) -> Option<(&str, &str)> {
     if name.len() <= room {
         return Some((name, ""));
     }
-    let (stem, ext) = match name.rfind('.') {
-        Some(dot) if dot > 0 && name.len() - dot <= MAX_EXTENSION_LEN + 1 => {
-            (name.get(..dot).unwrap_or(""), name.get(dot..).unwrap_or(""))
-        }
+    let split = name
+        .rfind('.')
+        .filter(|&dot| dot > 0)
+        .and_then(|dot| name.split_at_checked(dot));
+    let (stem, ext) = match split {
+        Some((stem, ext)) if ext.len() <= MAX_EXTENSION_LEN + 1 => (stem, ext),
         _ => (name, ""),
     };
     let cut_stem = cut_at_boundary(stem, room.saturating_sub(ext.len()));
@@ -159,10 +169,10 @@ fn shorten_keeping_extension(name: &str, room: usize) -> Option<(&str, &str)> {
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
 fn cut_at_boundary(s: &str, max: usize) -> &str {
-    let mut cut = max.min(s.len());
-    while cut > 0 && !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let cut = (0..=max.min(s.len()))
+        .rev()
+        .find(|&cut| s.is_char_boundary(cut))
+        .unwrap_or(0);
     s.get(..cut).unwrap_or("")
 }
 

@@ -396,7 +396,7 @@ fn element(out: &mut String, name: &str, text: &str) {
 
 /// Space-separated lowercase hex of the bytes, as AWS prints `CanonicalRequestBytes`.
 fn spaced_hex(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
+    let mut out = String::with_capacity(text.len().saturating_mul(3));
     for (i, b) in text.bytes().enumerate() {
         if i > 0 {
             out.push(' ');

@@ -461,7 +461,7 @@ impl<'a> Pairs<'a> {
                 limit: self.limit,
             })?;
         *slot = (name, value);
-        self.len += 1;
+        self.len = self.len.saturating_add(1);
         Ok(())
     }
 
@@ -497,10 +497,13 @@ impl<const N: usize> StackStr<N> {
 
     /// Appends `s`; `false` (and nothing appended) if it does not fit.
     pub(crate) fn push(&mut self, s: &str) -> bool {
-        match self.buf.get_mut(self.len..self.len + s.len()) {
+        let Some(end) = self.len.checked_add(s.len()) else {
+            return false;
+        };
+        match self.buf.get_mut(self.len..end) {
             Some(dst) => {
                 dst.copy_from_slice(s.as_bytes());
-                self.len += s.len();
+                self.len = end;
                 true
             }
             None => false,
@@ -529,16 +532,16 @@ pub(crate) struct Num(StackStr<20>);
 
 impl Num {
     pub(crate) fn new(mut v: u64) -> Self {
+        const DIGITS: &[u8; 10] = b"0123456789";
         let mut digits = [b'0'; 20];
         let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                // v % 10 < 10: the cast cannot truncate.
-                *d = b'0' + (v % 10) as u8;
+        while let Some(prev) = i.checked_sub(1) {
+            i = prev;
+            if let (Some(d), Some(digit)) = (digits.get_mut(i), DIGITS.get((v % 10) as usize)) {
+                *d = *digit;
             }
             v /= 10;
-            if v == 0 || i == 0 {
+            if v == 0 {
                 break;
             }
         }
@@ -578,12 +581,19 @@ pub(crate) fn upload_id(id: &str) -> Result<&str, Error> {
 
 /// Whether `s` is the padded standard base64 of exactly `n` bytes.
 pub(crate) fn is_base64_of(s: &str, n: usize) -> bool {
-    let padding = (3 - n % 3) % 3;
-    if s.len() != n.div_ceil(3) * 4 {
+    let padding = match n % 3 {
+        1 => 2,
+        2 => 1,
+        _ => 0,
+    };
+    if n.div_ceil(3).checked_mul(4) != Some(s.len()) {
         return false;
     }
-    let body_len = s.len() - padding;
-    let (Some(body), Some(pad)) = (s.get(..body_len), s.get(body_len..)) else {
+    let Some((body, pad)) = s
+        .len()
+        .checked_sub(padding)
+        .and_then(|body_len| s.split_at_checked(body_len))
+    else {
         return false;
     };
     body.bytes()
@@ -642,7 +652,10 @@ impl MetadataNames {
                 limit: MAX_PAIRS,
             });
         }
-        let size: usize = metadata.iter().map(|(n, v)| n.len() + v.len()).sum();
+        let size = metadata
+            .iter()
+            .map(|(n, v)| n.len().saturating_add(v.len()))
+            .fold(0, usize::saturating_add);
         if size > MAX_METADATA_BYTES {
             return Err(Error::TooMany {
                 what: "bytes of user-defined metadata (names and values)",
@@ -680,7 +693,7 @@ impl MetadataNames {
                 });
             };
             *end = u16::try_from(names.buf.len()).unwrap_or(u16::MAX);
-            names.len += 1;
+            names.len = names.len.saturating_add(1);
         }
         Ok(names)
     }
