@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the committed seed corpus (fuzz/seeds/<target>/) from the project's own fixtures:
+"""Builds the committed seed corpus (files named `regression-*` are crash inputs kept by hand) (fuzz/seeds/<target>/) from the project's own fixtures:
 the official SigV4 suite (tests/vectors) and the SDK captures (tests/fixtures). Deterministic:
 file names are the SHA-256 of their contents. Run from anywhere; stdlib only."""
 import base64, glob, hashlib, json, os, struct

@@ -168,8 +168,11 @@ impl<'a> PresignRequest<'a> {
             {
                 return Err(Error::ReservedHeader(name.to_ascii_lowercase()));
             }
-            validate_value(value.as_bytes())
-                .map_err(|_| Error::InvalidHeaderValue((*name).to_owned()))?;
+            // A client sends these values verbatim, and no HTTP client can send a line break
+            // (obs-fold is only tolerated when canonicalizing what a server received).
+            if validate_value(value.as_bytes()).is_err() || value.contains(['\r', '\n']) {
+                return Err(Error::InvalidHeaderValue((*name).to_owned()));
+            }
         }
         Ok(())
     }
