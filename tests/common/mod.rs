@@ -33,7 +33,7 @@ impl RawRequest {
 pub fn parse_request(text: &str) -> RawRequest {
     let text = &text.replace("\r\n", "\n");
     let (head, body) = match text.find("\n\n") {
-        Some(i) => (&text[..i], text[i + 2..].as_bytes().to_vec()),
+        Some(i) => (&text[..i], text.as_bytes()[i + 2..].to_vec()),
         None => (text.trim_end_matches('\n'), Vec::new()),
     };
     let mut lines = head.split('\n');
