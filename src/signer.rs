@@ -49,6 +49,13 @@ pub(crate) struct DayKey {
     pub(crate) scope: String,
     /// `AKID%2FyyyyMMdd%2Fregion%2Fservice%2Faws4_request`, the `X-Amz-Credential` value.
     pub(crate) credential_query: String,
+    /// `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=…&X-Amz-Date=`: the first presigned
+    /// query parameters, in one piece.
+    pub(crate) query_head: String,
+    /// `\n` + scope + `\n`: the middle of the string to sign.
+    pub(crate) sts_scope: String,
+    /// The session token, encoded for the query (`X-Amz-Security-Token`).
+    pub(crate) token_query: Option<String>,
 }
 
 impl Signer {
@@ -182,11 +189,21 @@ impl Signer {
         );
         credential_query.push_str("%2F");
         encode_raw_into(scope.as_bytes(), Rule::Query, &mut credential_query);
+        let token_query = self.credentials.session_token().map(|token| {
+            let mut encoded = String::with_capacity(token.len() * 3);
+            encode_raw_into(token.as_bytes(), Rule::Query, &mut encoded);
+            encoded
+        });
         DayKey {
             date,
             key,
+            query_head: format!(
+                "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={credential_query}&X-Amz-Date="
+            ),
+            sts_scope: format!("\n{scope}\n"),
             scope,
             credential_query,
+            token_query,
         }
     }
 
@@ -220,12 +237,16 @@ impl Signer {
         let mut added: [(&str, &str); 3] = [("x-amz-date", amz.as_str()); 3];
         let mut n_added = 1;
         if self.content_sha256_header {
-            added[n_added] = ("x-amz-content-sha256", payload.as_str());
-            n_added += 1;
+            if let Some(slot) = added.get_mut(n_added) {
+                *slot = ("x-amz-content-sha256", payload.as_str());
+                n_added += 1;
+            }
         }
         if let (Some(token), true) = (token, self.sign_session_token) {
-            added[n_added] = ("x-amz-security-token", token);
-            n_added += 1;
+            if let Some(slot) = added.get_mut(n_added) {
+                *slot = ("x-amz-security-token", token);
+                n_added += 1;
+            }
         }
         let added = added.get(..n_added).unwrap_or_default();
         let mut replaced: Vec<(&str, &str)> = Vec::new();

@@ -82,18 +82,24 @@ impl<S: Sink> Drop for Buffered<'_, S> {
     }
 }
 
-/// Lowercase hex of `bytes` into `out` (which must be twice as long).
+/// Lowercase hex of `bytes` into `out` (which must be twice as long). Arithmetic rather than a
+/// table lookup, so that it vectorizes.
 pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    #[inline(always)]
+    fn digit(nibble: u8) -> u8 {
+        // `0`-`9`, then 39 more for `a`-`f`: (nibble + 6) has bit 4 set from 10 on.
+        nibble + b'0' + ((nibble + 6) >> 4) * 39
+    }
     for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
         if let [hi, lo] = pair {
-            *hi = HEX[usize::from(b >> 4)];
-            *lo = HEX[usize::from(b & 0x0f)];
+            *hi = digit(b >> 4);
+            *lo = digit(b & 0x0f);
         }
     }
 }
 
 /// Lowercase hex of a 32-byte digest, on the stack.
+#[inline]
 pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
     hex_into(bytes, &mut out);

@@ -167,6 +167,11 @@ impl AmzDate {
         core::str::from_utf8(&self.0).unwrap_or("")
     }
 
+    /// The 16 ASCII bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
     /// The `yyyyMMdd` date part.
     pub fn date_part(&self) -> &str {
         self.as_str().get(..8).unwrap_or("")
