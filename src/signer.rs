@@ -270,6 +270,7 @@ impl Signer {
         let query = WireQuery::parse(request.query())?;
         self.with_day_key(time.date(), |day| {
             let mut hasher = Sha256::new();
+            let mut gathered = crate::sink::gathering(&mut hasher);
             write_canonical_request(
                 &Parts {
                     method: request.method(),
@@ -280,11 +281,17 @@ impl Signer {
                     headers: &headers,
                     payload: payload.as_str(),
                 },
-                &mut hasher,
+                &mut gathered,
             )?;
+            drop(gathered);
             let hash: [u8; 32] = hasher.finalize().into();
             let mut mac = day.key.mac();
-            write_string_to_sign(amz.as_str(), &day.scope, &hash, &mut mac);
+            write_string_to_sign(
+                amz.as_str(),
+                &day.scope,
+                &hash,
+                &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
+            );
             let signature = Signature(mac.finalize().into_bytes().into());
             let signed_headers = names.joined();
             let authorization = format!(

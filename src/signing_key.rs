@@ -131,17 +131,42 @@ impl Signature {
 
     /// Constant-time comparison with a hex signature as received (64 lowercase hex digits).
     pub fn verify_hex(&self, received: &str) -> bool {
-        let mut decoded = [0u8; 32];
-        if received.len() != 64
-            || !received
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            || hex::decode_to_slice(received, &mut decoded).is_err()
-        {
-            return false;
+        match decode_lower_hex32(received) {
+            Some(decoded) => constant_time_eq(&self.0, &decoded),
+            None => false,
         }
-        constant_time_eq(&self.0, &decoded)
     }
+}
+
+/// Decodes exactly 64 lowercase hex digits (what a signature must be), without branching on
+/// the digits.
+pub(crate) fn decode_lower_hex32(text: &str) -> Option<[u8; 32]> {
+    #[inline(always)]
+    fn nibble(c: u8) -> u8 {
+        let digit = c.wrapping_sub(b'0');
+        let letter = c.wrapping_sub(b'a');
+        if digit < 10 {
+            digit
+        } else if letter < 6 {
+            letter + 10
+        } else {
+            0xff
+        }
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut invalid = 0u8;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        if let [hi, lo] = pair {
+            let (hi, lo) = (nibble(*hi), nibble(*lo));
+            invalid |= (hi | lo) & 0xf0;
+            *o = (hi << 4) | (lo & 0x0f);
+        }
+    }
+    (invalid == 0).then_some(out)
 }
 
 /// Constant-time equality of two byte strings of the same public length.

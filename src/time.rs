@@ -106,23 +106,27 @@ impl SigningTime {
 
     /// This instant plus `secs` seconds (saturating at the end of year 9999).
     pub fn add_seconds(&self, secs: i64) -> SigningTime {
-        let max = PrimitiveDateTime::new(
-            Date::from_calendar_date(9999, Month::December, 31).unwrap_or(Date::MAX),
-            Time::from_hms(23, 59, 59).unwrap_or(Time::MIDNIGHT),
-        )
-        .assume_utc();
-        let min = PrimitiveDateTime::new(
-            Date::from_calendar_date(0, Month::January, 1).unwrap_or(Date::MIN),
-            Time::MIDNIGHT,
-        )
-        .assume_utc();
-        let t = self
-            .0
-            .checked_add(time::Duration::seconds(secs))
-            .unwrap_or(if secs < 0 { min } else { max });
-        SigningTime(t.clamp(min, max))
+        match self.0.checked_add(time::Duration::seconds(secs)) {
+            Some(t) if (0..=9999).contains(&t.year()) => SigningTime(t),
+            Some(t) => SigningTime(t.clamp(FIRST_INSTANT, LAST_INSTANT)),
+            None if secs < 0 => SigningTime(FIRST_INSTANT),
+            None => SigningTime(LAST_INSTANT),
+        }
     }
 }
+
+/// The first and last instants a `SigningTime` can hold (four-digit years).
+const FIRST_INSTANT: OffsetDateTime = match Date::from_calendar_date(0, Month::January, 1) {
+    Ok(date) => PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc(),
+    Err(_) => OffsetDateTime::UNIX_EPOCH,
+};
+const LAST_INSTANT: OffsetDateTime = match (
+    Date::from_calendar_date(9999, Month::December, 31),
+    Time::from_hms(23, 59, 59),
+) {
+    (Ok(date), Ok(time)) => PrimitiveDateTime::new(date, time).assume_utc(),
+    _ => OffsetDateTime::UNIX_EPOCH,
+};
 
 impl fmt::Debug for SigningTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

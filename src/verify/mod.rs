@@ -143,6 +143,27 @@ const PRESIGN_PARAMS: [&str; 8] = [
 /// Signature Version 2 query parameters: their presence is auth material too.
 const SIGV2_PARAMS: [&str; 2] = ["AWSAccessKeyId", "Signature"];
 
+/// Which of `params` (names without `%`, `+` or space) the decoded `wire` name equals ignoring
+/// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
+/// escapes, the wire text is the decoded text as far as these names can tell.
+fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static str, bool)> {
+    // Every name here starts with `X`, `A` or `S` (either case) and has 9 to 20 bytes.
+    let first = wire.as_bytes().first().map_or(0, |b| b | 0x20);
+    if wire.len() < 9 || !matches!(first, b'x' | b'a' | b's' | b'%' | 0x2b) {
+        return None;
+    }
+    if !wire.contains('%') {
+        return params
+            .iter()
+            .position(|p| p.len() == wire.len() && p.eq_ignore_ascii_case(wire))
+            .and_then(|i| params.get(i).map(|&p| (i, p, p == wire)));
+    }
+    params
+        .iter()
+        .position(|p| decoded_eq_ignore_case(wire, p))
+        .and_then(|i| params.get(i).map(|&p| (i, p, decoded_eq(wire, p))))
+}
+
 fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
     if wire.len() < name.len() {
         return false;
@@ -153,6 +174,12 @@ fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
 }
 
 fn decoded_eq(wire: &str, value: &str) -> bool {
+    // For values without `%`, `+` or space (parameter names and the algorithm), a wire text of
+    // the same length or without escapes matches only byte for byte.
+    let plain = !value.contains(['%', '+', ' ']);
+    if plain && (wire.len() <= value.len() || !wire.contains('%')) {
+        return wire == value;
+    }
     Decoded::new(wire.as_bytes(), Rule::Query).eq(value.bytes())
 }
 
@@ -171,11 +198,8 @@ fn detect_in<H: Headers + ?Sized>(
 ) -> Result<Mechanism, VerifyError> {
     let authorizations = request.headers.values("authorization").count();
     let presigned = query.pairs().any(|(name, _)| {
-        PRESIGN_PARAMS
-            .iter()
-            .take(6)
-            .chain(SIGV2_PARAMS.iter())
-            .any(|p| decoded_eq_ignore_case(name, p))
+        match_param(name, PRESIGN_PARAMS.get(..6).unwrap_or_default()).is_some()
+            || match_param(name, &SIGV2_PARAMS).is_some()
     });
     match (authorizations, presigned) {
         (0, false) => Ok(Mechanism::Anonymous),
@@ -875,13 +899,9 @@ impl<S: CredentialStore> Verifier<S> {
         }
 
         // The signature, over the canonical request streamed into SHA-256.
-        let mut signature = [0u8; 32];
-        let well_formed = parsed.signature_hex.len() == 64
-            && parsed
-                .signature_hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            && hex::decode_to_slice(parsed.signature_hex, &mut signature).is_ok();
+        let decoded = crate::signing_key::decode_lower_hex32(parsed.signature_hex);
+        let well_formed = decoded.is_some();
+        let signature = decoded.unwrap_or([0; 32]);
         let headers = WithAuthority {
             headers: request.headers,
             authority: request.authority,
@@ -896,12 +916,17 @@ impl<S: CredentialStore> Verifier<S> {
             payload: parsed.payload.as_str(),
         };
         let mut hasher = Sha256::new();
-        write_canonical_request(&parts, &mut hasher).map_err(|e| {
+        write_canonical_request(&parts, &mut crate::sink::gathering(&mut hasher)).map_err(|e| {
             VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
         })?;
         let hash: [u8; 32] = hasher.finalize().into();
         let mut mac = signing_key.mac();
-        write_string_to_sign(parsed.amz_date.as_str(), scope.scope(), &hash, &mut mac);
+        write_string_to_sign(
+            parsed.amz_date.as_str(),
+            scope.scope(),
+            &hash,
+            &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
+        );
         if !well_formed || mac.verify_slice(&signature).is_err() {
             let mut text = Vec::new();
             let _ = write_canonical_request(&parts, &mut text);
@@ -1023,21 +1048,22 @@ fn parse_presigned<'r>(query: &WireQuery<'r>) -> Result<Parsed<'r>, VerifyError>
     // Index of each auth parameter; case variants and repeats are errors.
     let mut found: [Option<usize>; 8] = [None; 8];
     for (i, (name, _)) in query.pairs().enumerate() {
-        for (slot, param) in found.iter_mut().zip(PRESIGN_PARAMS) {
-            if decoded_eq_ignore_case(name, param) {
-                if !decoded_eq(name, param) {
-                    return Err(malformed(format!("{param} is spelled with the wrong case")));
-                }
-                if slot.is_some() {
+        if let Some((k, param, exact)) = match_param(name, &PRESIGN_PARAMS) {
+            if !exact {
+                return Err(malformed(format!("{param} is spelled with the wrong case")));
+            }
+            match found.get_mut(k) {
+                Some(Some(_)) => {
                     return Err(malformed(format!("{param} appears more than once")));
                 }
-                *slot = Some(i);
+                Some(slot) => *slot = Some(i),
+                None => {}
             }
         }
     }
     if query
         .pairs()
-        .any(|(n, _)| SIGV2_PARAMS.iter().any(|p| decoded_eq_ignore_case(n, p)))
+        .any(|(n, _)| match_param(n, &SIGV2_PARAMS).is_some())
     {
         return Err(VerifyError::UnsupportedMechanism);
     }
