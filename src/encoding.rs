@@ -154,8 +154,9 @@ pub(crate) fn wire_is_canonical(wire: &[u8], rule: Rule) -> bool {
         let escaped = (digit(before1) << 4) | (digit(b) & 0x0f);
         !ok | (pct(before2) & rule.keeps(escaped))
     }
-    // Most paths and values have no escape at all: one cheap pass settles them.
-    if wire.iter().fold(true, |ok, &b| ok & rule.keeps(b)) {
+    // Short texts without escapes (most names and values): one cheap pass settles them. Long
+    // ones go straight to the vector pass, which costs about the same.
+    if wire.len() <= 64 && wire.iter().fold(true, |ok, &b| ok & rule.keeps(b)) {
         return true;
     }
     // An escape must be complete.
@@ -242,6 +243,11 @@ pub(crate) fn encode_raw_into(raw: &[u8], rule: Rule, out: &mut String) {
 /// copy, every other byte as `%XX`.
 #[inline]
 pub(crate) fn encode_raw_bytes(raw: &[u8], rule: Rule, out: &mut Vec<u8>) {
+    // Most values need no escape: one branch-free pass says so.
+    if raw.iter().fold(true, |ok, &b| ok & rule.keeps(b)) {
+        out.extend_from_slice(raw);
+        return;
+    }
     let mut rest = raw;
     loop {
         let run = rest

@@ -29,6 +29,24 @@ pub const AUTH_QUERY_PARAMS: &[&str] = &[
     "X-Amz-SignedHeaders",
 ];
 
+/// The bytes a host (and port) may have: letters, digits and `-.:[]_`.
+// Evaluated at compile time: an index out of bounds would not compile.
+#[allow(clippy::indexing_slicing)]
+static HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0u8;
+    loop {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']' | b'_') {
+            table[b as usize] = true;
+        }
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// What to presign: method, where, extra signed query parameters and headers, expiry.
 ///
 /// For S3 the typed operations of [`crate::s3`] build this; use it directly for other
@@ -124,12 +142,8 @@ impl<'a> PresignRequest<'a> {
                 reason: "the scheme must be http or https",
             });
         }
-        // Letters, digits and `-.:[]_`, tested without branches (`-./0-9:` is one range).
-        let host_byte = |b: u8| {
-            ((b | 0x20).wrapping_sub(b'a') < 26)
-                | ((b.wrapping_sub(b'-') < 14) & (b != b'/'))
-                | matches!(b, b'[' | b']' | b'_')
-        };
+        // Letters, digits and `-.:[]_`: one table lookup per byte, no branch.
+        let host_byte = |b: u8| HOST_BYTES.get(usize::from(b)).copied().unwrap_or(false);
         if self.authority.is_empty()
             || !self.authority.bytes().fold(true, |ok, b| ok & host_byte(b))
         {
@@ -529,13 +543,43 @@ impl Signer {
                     encode_raw_bytes(value.as_bytes(), Rule::Query, &mut buf);
                 }
             } else if let Some(param) = auth.next() {
-                // Algorithm, Credential and Date in one piece unless a caller pair sorts
-                // between them.
+                // All the auth pairs in a row unless a caller pair sorts between them (as
+                // every caller pair starting with a lowercase letter sorts after them);
+                // failing that, Algorithm, Credential and Date in one piece.
+                let block = param == AuthParam::Algorithm
+                    && users
+                        .peek()
+                        .is_none_or(|(_, _, user)| !sorts_before(user, AuthParam::SignedHeaders));
                 let head = param == AuthParam::Algorithm
                     && users
                         .peek()
                         .is_none_or(|(_, _, user)| !sorts_before(user, AuthParam::Expires));
-                if head {
+                if block {
+                    buf.extend_from_slice(day.query_head.as_bytes());
+                    buf.extend_from_slice(amz);
+                    buf.extend_from_slice(b"&X-Amz-Expires=");
+                    push_u32(&mut buf, request.expires.as_secs());
+                    if signed_token {
+                        if let Some(token) = &day.token_query {
+                            buf.extend_from_slice(b"&X-Amz-Security-Token=");
+                            buf.extend_from_slice(token.as_bytes());
+                        }
+                    }
+                    if request.headers.is_empty() {
+                        buf.extend_from_slice(b"&X-Amz-SignedHeaders=host");
+                    } else {
+                        buf.push(b'&');
+                        push_auth_param(
+                            &mut buf,
+                            AuthParam::SignedHeaders,
+                            request,
+                            day,
+                            amz,
+                            &names,
+                        );
+                    }
+                    auth.by_ref().for_each(drop);
+                } else if head {
                     buf.extend_from_slice(day.query_head.as_bytes());
                     buf.extend_from_slice(amz);
                     auth.next();
@@ -690,7 +734,11 @@ fn push_auth_param(
 
 /// Appends `name` in ASCII lowercase.
 fn push_lower(buf: &mut Vec<u8>, name: &str) {
-    buf.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+    let start = buf.len();
+    buf.extend_from_slice(name.as_bytes());
+    if let Some(copied) = buf.get_mut(start..) {
+        copied.make_ascii_lowercase();
+    }
 }
 
 /// Appends a header value trimmed, with every run of SP/HT/CR/LF folded to one space (the

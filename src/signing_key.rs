@@ -63,12 +63,25 @@ impl SigningKey {
         region: &str,
         service: &str,
     ) -> Self {
-        let mut seed = Zeroizing::new(Vec::with_capacity(4 + secret_access_key.len()));
-        seed.extend_from_slice(b"AWS4");
-        seed.extend_from_slice(secret_access_key.as_bytes());
         let mut date8 = [0u8; 8];
         write_date8(date, &mut date8);
-        let k_date = hmac(&seed, &date8);
+        // "AWS4" + secret, on the stack when it fits an HMAC block (real secrets do).
+        let seed_len = 4 + secret_access_key.len();
+        let mut inline = Zeroizing::new([0u8; 64]);
+        let k_date = match inline.get_mut(..seed_len) {
+            Some(seed) => {
+                let (prefix, secret) = seed.split_at_mut(4);
+                prefix.copy_from_slice(b"AWS4");
+                secret.copy_from_slice(secret_access_key.as_bytes());
+                hmac(seed, &date8)
+            }
+            None => {
+                let mut seed = Zeroizing::new(Vec::with_capacity(seed_len));
+                seed.extend_from_slice(b"AWS4");
+                seed.extend_from_slice(secret_access_key.as_bytes());
+                hmac(&seed, &date8)
+            }
+        };
         let k_region = hmac(&*k_date, region.as_bytes());
         let k_service = hmac(&*k_region, service.as_bytes());
         let bytes = hmac(&*k_service, SCOPE_TERMINATOR.as_bytes());
@@ -229,6 +242,27 @@ mod tests {
             key.map(|k| hex::encode(k.to_bytes())).ok().as_deref(),
             Some("dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378")
         );
+    }
+
+    #[test]
+    fn secrets_of_any_length_derive_by_the_definition() {
+        let date = SigningTime::parse_amz_date("20130524T000000Z").map(|t| t.date());
+        for len in [1, 59, 60, 61, 100] {
+            let secret = "s".repeat(len);
+            let reference = ["20130524", "us-east-1", "s3", "aws4_request"]
+                .iter()
+                .fold(format!("AWS4{secret}").into_bytes(), |key, data| {
+                    hmac(&key, data.as_bytes()).to_vec()
+                });
+            let derived = date
+                .as_ref()
+                .map(|d| SigningKey::derive_parts(&secret, *d, "us-east-1", "s3"));
+            assert_eq!(
+                derived.map(|k| k.to_bytes().to_vec()).ok(),
+                Some(reference),
+                "{len}"
+            );
+        }
     }
 
     #[test]

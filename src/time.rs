@@ -97,9 +97,10 @@ impl SigningTime {
         let mut out = [0u8; 16];
         write_date8(self.0.date(), &mut out);
         out[8] = b'T';
-        two(self.0.hour(), &mut out[9..11]);
-        two(self.0.minute(), &mut out[11..13]);
-        two(self.0.second(), &mut out[13..15]);
+        let (hour, minute, second) = self.0.to_hms();
+        two(hour, &mut out[9..11]);
+        two(minute, &mut out[11..13]);
+        two(second, &mut out[13..15]);
         out[15] = b'Z';
         AmzDate(out)
     }
@@ -215,7 +216,9 @@ fn two(v: u8, out: &mut [u8]) {
 
 /// Writes `yyyyMMdd` into the first 8 bytes of `out`.
 pub(crate) fn write_date8(date: Date, out: &mut [u8]) {
-    let year = u32::try_from(date.year()).unwrap_or(0).min(9999);
+    // One calendar conversion for year, month and day.
+    let (year, month, day) = date.to_calendar_date();
+    let year = u32::try_from(year).unwrap_or(0).min(9999);
     if let Some([y0, y1, y2, y3]) = out
         .get_mut(..4)
         .and_then(|s| <&mut [u8; 4]>::try_from(s).ok())
@@ -227,10 +230,10 @@ pub(crate) fn write_date8(date: Date, out: &mut [u8]) {
         *y3 = b'0' + (year % 10) as u8;
     }
     if let Some(m) = out.get_mut(4..6) {
-        two(u8::from(date.month()), m);
+        two(u8::from(month), m);
     }
     if let Some(d) = out.get_mut(6..8) {
-        two(date.day(), d);
+        two(day, d);
     }
 }
 

@@ -227,8 +227,8 @@ pub(crate) fn sort_by(items: &mut [u8], mut cmp: impl FnMut(u8, u8) -> Ordering)
 }
 
 /// Sorts raw (decoded) query pairs into canonical order; returns the index order.
-pub(crate) fn sorted_raw_order(
-    pairs: &[(&str, &str)],
+pub(crate) fn sorted_raw_order<'a>(
+    pairs: &[(&'a str, &'a str)],
 ) -> Result<([u8; MAX_QUERY_PAIRS], usize), Error> {
     if pairs.len() > MAX_QUERY_PAIRS {
         return Err(Error::TooMany {
@@ -240,19 +240,15 @@ pub(crate) fn sorted_raw_order(
     for (i, slot) in order.iter_mut().enumerate().take(pairs.len()) {
         *slot = u8::try_from(i).unwrap_or(u8::MAX);
     }
-    let comps = |i: u8| {
-        let (n, v) = pairs.get(usize::from(i)).copied().unwrap_or(("", ""));
-        (
-            Component::new(Text::Raw(n.as_bytes()), Rule::Query),
-            Component::new(Text::Raw(v.as_bytes()), Rule::Query),
-        )
-    };
-    if let Some(slice) = order.get_mut(..pairs.len()) {
+    // Values are only looked at (and scanned) when names tie.
+    let pair = |i: u8| pairs.get(usize::from(i)).copied().unwrap_or(("", ""));
+    let component = |s: &'a str| Component::new(Text::Raw(s.as_bytes()), Rule::Query);
+    if let Some(slice) = order.get_mut(..pairs.len()).filter(|s| s.len() > 1) {
         sort_by(slice, |a, b| {
-            let (an, av) = comps(a);
-            let (bn, bv) = comps(b);
-            an.cmp_canonical(&bn, Rule::Query)
-                .then_with(|| av.cmp_canonical(&bv, Rule::Query))
+            let ((an, av), (bn, bv)) = (pair(a), pair(b));
+            component(an)
+                .cmp_canonical(&component(bn), Rule::Query)
+                .then_with(|| component(av).cmp_canonical(&component(bv), Rule::Query))
         });
     }
     Ok((order, pairs.len()))

@@ -812,14 +812,20 @@ impl<S: CredentialStore> Verifier<S> {
             let lower_is_amz = name
                 .get(..6)
                 .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
-            if lower_is_amz {
-                let lower = name.to_ascii_lowercase();
-                if !parsed.signed_headers.contains(&lower)
-                    && !self.config.unsigned_header_exemptions.contains(&lower)
-                    && !not_signed.contains(&lower)
-                {
-                    not_signed.push(lower);
-                }
+            // Compared ignoring case rather than lowercased: no allocation unless it fails.
+            if lower_is_amz
+                && !parsed
+                    .signed_headers
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(name))
+                && !self
+                    .config
+                    .unsigned_header_exemptions
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(name))
+                && !not_signed.iter().any(|n| n.eq_ignore_ascii_case(name))
+            {
+                not_signed.push(name.to_ascii_lowercase());
             }
         }
         if !not_signed.is_empty() {
