@@ -101,7 +101,7 @@ fn session_token() -> String {
 
 /// A ~200-byte key with spaces and non-ASCII text (only characters that `rusty-s3` and SigV4
 /// encode alike).
-pub const LONG_KEY: &str = "archive/2024/Été à Zürich – Grüße aus der Schweiz/day 03 morning walk along the lake/IMG 0042 final version for the family album 日本語 テスト.jpeg";
+pub const LONG_KEY: &str = "archive/2024/Été à Zürich – Grüße aus der Schweiz/day 03 morning walk along the lake/IMG 0042 final version for the family album 日本語 テスト (sunset over the water, 2nd copy).jpeg";
 
 /// The four presign cases, in table order.
 pub fn cases() -> Vec<Case> {
