@@ -30,8 +30,8 @@ IMPLEMENTATIONS = ["presign", "aws-sigv4", "rusty-s3", "floor"]
 CASE_TEXT = {
     "get_doc": "GET, the S3 documentation's presigned example (`/test.txt`, 86400 s)",
     "put_token": "PUT, signed `content-type`, 760-byte session token",
-    "get_long_key": "GET of a 188-byte key with spaces and non-ASCII text",
-    "upload_part": "UploadPart URL: `partNumber` and a 111-byte `uploadId`",
+    "get_long_key": "GET of a 195-byte key with spaces and non-ASCII text",
+    "upload_part": "UploadPart URL: `partNumber` and a 108-byte `uploadId`",
     "verify_query": "verify the presigned `get_doc` URL",
     "verify_header": "verify the S3 documentation's header-signed GET (`Range`)",
     "signing_key": "derive the signing key (4 HMACs)",

@@ -37,7 +37,7 @@ impl<'a> WireQuery<'a> {
             });
         }
         // A query in canonical form (what presigners send) has valid escapes by construction.
-        let canonical_text = encoding::query_text_is_canonical(query.as_bytes());
+        let canonical_text = encoding::query_text_is_canonical(query);
         if !canonical_text {
             encoding::validate_wire(query.as_bytes()).map_err(|_| Error::InvalidQuery)?;
         }
@@ -48,14 +48,14 @@ impl<'a> WireQuery<'a> {
             canonical: canonical_text,
         };
         let mut start = 0usize;
-        for segment in query.as_bytes().split(|&b| b == b'&') {
+        for segment in query.split('&') {
             let end = start + segment.len();
             if !segment.is_empty() {
-                let eq = segment.iter().position(|&b| b == b'=');
+                let eq = segment.bytes().position(|b| b == b'=');
                 let name_end = eq.map_or(end, |i| start + i);
                 // `name=` or `name=value`: a missing `=` or a second one is not canonical.
                 parsed.canonical &=
-                    eq.is_some_and(|i| !segment.get(i + 1..).unwrap_or_default().contains(&b'='));
+                    eq.is_some_and(|i| !segment.get(i + 1..).unwrap_or("").contains('='));
                 let slot = parsed.spans.get_mut(parsed.len).ok_or(Error::TooMany {
                     what: "query parameters",
                     limit: MAX_QUERY_PAIRS,

@@ -152,11 +152,15 @@ fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static s
     if wire.len() < 9 || !matches!(first, b'x' | b'a' | b's' | b'%' | 0x2b) {
         return None;
     }
+    // The common case, an exact match, first.
+    if let Some(i) = params.iter().position(|p| *p == wire) {
+        return params.get(i).map(|&p| (i, p, true));
+    }
     if !wire.contains('%') {
         return params
             .iter()
-            .position(|p| p.len() == wire.len() && p.eq_ignore_ascii_case(wire))
-            .and_then(|i| params.get(i).map(|&p| (i, p, p == wire)));
+            .position(|p| p.eq_ignore_ascii_case(wire))
+            .and_then(|i| params.get(i).map(|&p| (i, p, false)));
     }
     params
         .iter()
