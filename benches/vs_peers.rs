@@ -116,10 +116,20 @@ fn throughput(c: &mut Criterion) {
     let query = verify_query_request();
     let now = verify_time();
     verify_query(&verifier, &query, now);
+    let floor = Floor::presigned(&case, &presign_url(&signer, &case, time));
 
     let mut group = c.benchmark_group("throughput");
     for threads in [1usize, 2] {
         group.throughput(Throughput::Elements(threads as u64));
+        // The control: pure SHA-256/HMAC work, nothing shared. It scales as far as the
+        // machine lets two threads run at once (on a shared machine, not always 2x).
+        group.bench_function(format!("floor/threads={threads}"), |b| {
+            b.iter_custom(|iters| {
+                parallel(threads, iters, &|| {
+                    black_box(black_box(&floor).sign());
+                })
+            })
+        });
         group.bench_function(format!("presign/threads={threads}"), |b| {
             b.iter_custom(|iters| {
                 parallel(threads, iters, &|| {
