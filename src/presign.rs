@@ -758,18 +758,61 @@ fn internal() -> Error {
     Error::UrlNotRepresentable("internal error: the presigned URL is not UTF-8".into())
 }
 
-/// Appends `v` in decimal.
-fn push_u32(buf: &mut Vec<u8>, mut v: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        // v % 10 < 10: the cast cannot truncate.
-        *slot = b'0' + (v % 10) as u8;
-        start -= 1;
-        v /= 10;
-        if v == 0 {
-            break;
+/// Appends `v` in decimal (an expiry: at most 604800, six digits).
+fn push_u32(buf: &mut Vec<u8>, v: u32) {
+    // Six digits at once, then the leading zeros dropped (the last digit is always kept).
+    let digit = |d: u32| b'0' + (v / d % 10) as u8;
+    if v < 1_000_000 {
+        let digits = [
+            digit(100_000),
+            digit(10_000),
+            digit(1_000),
+            digit(100),
+            digit(10),
+            digit(1),
+        ];
+        let zeros = digits.iter().take(5).take_while(|&&d| d == b'0').count();
+        buf.extend_from_slice(digits.get(zeros..).unwrap_or_default());
+    } else {
+        let mut digits = [0u8; 10];
+        let mut start = digits.len();
+        let mut rest = v;
+        for slot in digits.iter_mut().rev() {
+            // rest % 10 < 10: the cast cannot truncate.
+            *slot = b'0' + (rest % 10) as u8;
+            start -= 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        buf.extend_from_slice(digits.get(start..).unwrap_or_default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_u32;
+
+    #[test]
+    fn decimal_digits() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            3600,
+            86_400,
+            604_800,
+            999_999,
+            1_000_000,
+            u32::MAX,
+        ] {
+            let mut buf = Vec::new();
+            push_u32(&mut buf, v);
+            assert_eq!(String::from_utf8(buf).unwrap_or_default(), v.to_string());
         }
     }
-    buf.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
