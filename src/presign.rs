@@ -546,14 +546,13 @@ impl Signer {
                 // All the auth pairs in a row unless a caller pair sorts between them (as
                 // every caller pair starting with a lowercase letter sorts after them);
                 // failing that, Algorithm, Credential and Date in one piece.
-                let block = param == AuthParam::Algorithm
-                    && users
-                        .peek()
-                        .is_none_or(|(_, _, user)| !sorts_before(user, AuthParam::SignedHeaders));
-                let head = param == AuthParam::Algorithm
-                    && users
-                        .peek()
-                        .is_none_or(|(_, _, user)| !sorts_before(user, AuthParam::Expires));
+                let next_user = users.peek().map(|(_, _, user)| *user);
+                let first = param == AuthParam::Algorithm;
+                let block = first
+                    && next_user.is_none_or(|user| !sorts_before(&user, AuthParam::SignedHeaders));
+                let head = || {
+                    first && next_user.is_none_or(|user| !sorts_before(&user, AuthParam::Expires))
+                };
                 if block {
                     buf.extend_from_slice(day.query_head.as_bytes());
                     buf.extend_from_slice(amz);
@@ -579,7 +578,7 @@ impl Signer {
                         );
                     }
                     auth.by_ref().for_each(drop);
-                } else if head {
+                } else if head() {
                     buf.extend_from_slice(day.query_head.as_bytes());
                     buf.extend_from_slice(amz);
                     auth.next();

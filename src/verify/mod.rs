@@ -147,9 +147,11 @@ const SIGV2_PARAMS: [&str; 2] = ["AWSAccessKeyId", "Signature"];
 /// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
 /// escapes, the wire text is the decoded text as far as these names can tell.
 fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static str, bool)> {
-    // Every name here starts with `X`, `A` or `S` (either case) and has 9 to 20 bytes.
-    let first = wire.as_bytes().first().map_or(0, |b| b | 0x20);
-    if wire.len() < 9 || !matches!(first, b'x' | b'a' | b's' | b'%' | 0x2b) {
+    // Every name here has 9 bytes or more; most wire names differ from all in their first
+    // letter (an escape aside).
+    let lower_first = |s: &str| s.as_bytes().first().map_or(0, |b| b | 0x20);
+    let first = lower_first(wire);
+    if wire.len() < 9 || (first != b'%' && !params.iter().any(|p| lower_first(p) == first)) {
         return None;
     }
     // The common case, an exact match, first.
@@ -377,18 +379,23 @@ impl<'a> Iterator for SignedHeaderNames<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
+        // Names are short: a byte loop, not a search set up per name. A `;` or `%` is ASCII,
+        // so the offsets are character boundaries.
+        let bytes = rest.as_bytes();
         let found = if self.encoded {
-            rest.char_indices()
-                .find(|&(i, c)| {
-                    c == ';'
-                        || (c == '%'
-                            && rest
+            bytes
+                .iter()
+                .enumerate()
+                .find(|&(i, &b)| {
+                    b == b';'
+                        || (b == b'%'
+                            && bytes
                                 .get(i + 1..i + 3)
-                                .is_some_and(|h| h.eq_ignore_ascii_case("3B")))
+                                .is_some_and(|h| h.eq_ignore_ascii_case(b"3B")))
                 })
-                .map(|(i, c)| (i, if c == ';' { 1 } else { 3 }))
+                .map(|(i, &b)| (i, if b == b';' { 1 } else { 3 }))
         } else {
-            rest.find(';').map(|i| (i, 1))
+            bytes.iter().position(|&b| b == b';').map(|i| (i, 1))
         };
         match found {
             Some((i, len)) => {
