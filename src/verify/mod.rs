@@ -944,7 +944,9 @@ impl<S: CredentialStore> Verifier<S> {
             &hash,
             &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
         );
-        if !well_formed || mac.verify_slice(&signature).is_err() {
+        // Constant time, with one optimisation barrier rather than one per byte.
+        let computed: [u8; 32] = mac.finalize().into_bytes().into();
+        if !well_formed || !crate::signing_key::constant_time_eq(&computed, &signature) {
             let mut text = Vec::new();
             let _ = write_canonical_request(&parts, &mut text);
             let mut sts = Vec::new();
