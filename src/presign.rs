@@ -10,12 +10,12 @@ use sha2::{Digest, Sha256};
 
 use crate::canonical::{
     PathInput, PayloadHash, UriEncoding, is_token, sort_by, sorted_raw_order, validate_value,
-    validate_wire_path, write_canonical_headers, write_canonical_uri, write_signed_header_list,
+    validate_wire_path, write_canonical_uri,
 };
-use crate::encoding::{Component, Rule, Text, encode_raw_into};
+use crate::encoding::{Component, Rule, Text, encode_raw_bytes, wire_is_canonical};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
 use crate::signer::DayKey;
-use crate::string_to_sign::{ALGORITHM, write_string_to_sign};
+use crate::string_to_sign::ALGORITHM;
 use crate::{Error, Expiry, Signer, SigningTime};
 
 /// The query parameters a presigned URL's signature is made of; callers cannot set them.
@@ -28,6 +28,24 @@ pub const AUTH_QUERY_PARAMS: &[&str] = &[
     "X-Amz-Signature",
     "X-Amz-SignedHeaders",
 ];
+
+/// The bytes a host (and port) may have: letters, digits and `-.:[]_`.
+// Evaluated at compile time: an index out of bounds would not compile.
+#[allow(clippy::indexing_slicing)]
+static HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0u8;
+    loop {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']' | b'_') {
+            table[b as usize] = true;
+        }
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// What to presign: method, where, extra signed query parameters and headers, expiry.
 ///
@@ -74,6 +92,7 @@ impl<'a> PresignRequest<'a> {
 
     /// A request whose path is an encoded `prefix` followed by raw segments, each encoded once
     /// (`/` kept): how the S3 layer passes `/bucket/key` without building a string.
+    #[allow(dead_code)] // For the S3 layer (developed on another branch).
     pub(crate) fn with_raw_path(
         method: &'a str,
         scheme: &'a str,
@@ -111,9 +130,11 @@ impl<'a> PresignRequest<'a> {
         self
     }
 
+    /// Checks the request; returns whether its (encoded) path is in canonical form.
     /// `auth_params`: how many `X-Amz-*` parameters the signer adds (6, or 7 with a token).
-    fn validate(&self, auth_params: usize) -> Result<(), Error> {
-        if !is_token(self.method) {
+    fn validate(&self, auth_params: usize) -> Result<bool, Error> {
+        let common_method = matches!(self.method, "GET" | "PUT" | "HEAD" | "POST" | "DELETE");
+        if !common_method && !is_token(self.method) {
             return Err(Error::InvalidMethod(self.method.to_owned()));
         }
         if !matches!(self.scheme, "http" | "https") {
@@ -122,19 +143,27 @@ impl<'a> PresignRequest<'a> {
                 reason: "the scheme must be http or https",
             });
         }
+        // Letters, digits and `-.:[]_`: one table lookup per byte, no branch.
+        let host_byte = |b: u8| HOST_BYTES.get(usize::from(b)).copied().unwrap_or(false);
         if self.authority.is_empty()
-            || !self.authority.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
-            })
+            || !self.authority.bytes().fold(true, |ok, b| ok & host_byte(b))
         {
             return Err(Error::InvalidEndpoint {
                 url: self.authority.to_owned(),
                 reason: "the host must be a DNS name, IPv4 or [IPv6] address with an optional port",
             });
         }
-        match self.path {
-            PathInput::Wire(p) => validate_wire_path(p)?,
-            PathInput::Raw { prefix, .. } => validate_wire_path(prefix)?,
+        // A path already in canonical form is valid; only other paths need the escape check.
+        let wire = match self.path {
+            PathInput::Wire(p) => p,
+            PathInput::Raw { prefix, .. } => prefix,
+        };
+        if !wire.is_empty() && !wire.starts_with('/') {
+            return Err(Error::InvalidPath("the path must start with '/'"));
+        }
+        let path_is_canonical = wire_is_canonical(wire.as_bytes(), Rule::Path);
+        if !path_is_canonical {
+            validate_wire_path(wire)?;
         }
         // The auth parameters count towards the verifier's limit too.
         let limit = MAX_QUERY_PAIRS.saturating_sub(auth_params);
@@ -145,9 +174,12 @@ impl<'a> PresignRequest<'a> {
             });
         }
         for (name, _) in self.query {
+            let maybe_reserved = name
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
             if let Some(reserved) = AUTH_QUERY_PARAMS
                 .iter()
-                .find(|p| p.eq_ignore_ascii_case(name))
+                .find(|p| maybe_reserved && p.eq_ignore_ascii_case(name))
             {
                 return Err(Error::ReservedQueryParameter((*reserved).to_owned()));
             }
@@ -168,45 +200,51 @@ impl<'a> PresignRequest<'a> {
             {
                 return Err(Error::ReservedHeader(name.to_ascii_lowercase()));
             }
-            // A client sends these values verbatim, and no HTTP client can send a line break
-            // (obs-fold is only tolerated when canonicalizing what a server received).
-            if validate_value(value.as_bytes()).is_err() || value.contains(['\r', '\n']) {
+            if validate_value(value.as_bytes()).is_err() {
                 return Err(Error::InvalidHeaderValue((*name).to_owned()));
             }
         }
-        Ok(())
+        Ok(path_is_canonical)
     }
 
-    fn capacity(&self, signer: &Signer, day: &DayKey) -> usize {
-        let raw = |s: &str| 3 * s.len();
+    /// An upper bound of the buffer `presign` writes, so that it is allocated once: the URL
+    /// up to its query, then the largest of what follows it in turn: the canonical request's
+    /// tail (while hashing), the string to sign, and the signature, method and header lines.
+    fn capacity(&self, day: &DayKey) -> usize {
+        let encoded = |s: &str| 3 * s.len();
         let path = match self.path {
-            PathInput::Wire(p) => p.len() + 1,
+            PathInput::Wire(p) => p.len().max(1),
             PathInput::Raw { prefix, segments } => {
-                prefix.len() + segments.iter().map(|s| 1 + raw(s)).sum::<usize>() + 1
+                prefix.len() + segments.iter().map(|s| 1 + encoded(s)).sum::<usize>() + 1
             }
         };
-        let query: usize = self.query.iter().map(|(n, v)| raw(n) + raw(v) + 2).sum();
-        let headers: usize = self
+        let user_query: usize = self
+            .query
+            .iter()
+            .map(|(n, v)| encoded(n) + encoded(v) + 2)
+            .sum();
+        let names: usize = self.headers.iter().map(|(n, _)| n.len() + 1).sum();
+        let lines: usize = self
             .headers
             .iter()
             .map(|(n, v)| n.len() + v.len() + 2)
             .sum();
-        let token = signer
-            .credentials()
-            .session_token()
-            .map_or(0, |t| raw(t) + 22);
+        let token = day.token_query.as_ref().map_or(0, |t| t.len() + 22);
+        // X-Amz-Algorithm=AWS4-HMAC-SHA256, &X-Amz-Credential=, &X-Amz-Date=<16>,
+        // &X-Amz-Expires=<6>, &X-Amz-SignedHeaders=host plus the encoded extra names.
+        let auth = 32 + 18 + day.credential_query.len() + 28 + 21 + 25 + 3 * names;
+        let tail = 1 + (6 + self.authority.len() + lines) + 1 + (5 + names) + 1 + 64;
+        let after = 17 + 64 + token + self.method.len() + lines;
+        let string_to_sign = 17 + 16 + day.sts_scope.len() + 64;
         self.scheme.len()
             + 3
             + self.authority.len()
             + path
             + 1
-            + query
-            + 160
-            + day.credential_query.len()
+            + user_query
+            + auth
             + token
-            + headers * 2
-            + 80
-            + self.method.len()
+            + tail.max(after).max(string_to_sign)
     }
 }
 
@@ -218,7 +256,7 @@ pub struct PresignedRequest {
     url_end: usize,
     method_end: usize,
     signing_time: SigningTime,
-    expires_at: SigningTime,
+    expires: Expiry,
 }
 
 impl PresignedRequest {
@@ -271,7 +309,8 @@ impl PresignedRequest {
 
     /// The first instant at which it is no longer valid (`X-Amz-Date + X-Amz-Expires`).
     pub fn expires_at(&self) -> SigningTime {
-        self.expires_at
+        self.signing_time
+            .add_seconds(i64::from(self.expires.as_secs()))
     }
 }
 
@@ -281,7 +320,7 @@ impl core::fmt::Debug for PresignedRequest {
             .field("method", &self.method())
             .field("url", &self.url())
             .field("headers", &self.headers().collect::<Vec<_>>())
-            .field("expires_at", &self.expires_at)
+            .field("expires_at", &self.expires_at())
             .finish()
     }
 }
@@ -344,7 +383,7 @@ impl<'a> NamesWithHost<'a> {
 }
 
 /// The auth parameters, in canonical order.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum AuthParam {
     Algorithm,
     Credential,
@@ -381,6 +420,9 @@ impl Signer {
     ///
     /// The URL's query is in canonical order and includes the session token of temporary
     /// credentials; `X-Amz-Signature` comes last.
+    ///
+    /// One allocation: the returned buffer, sized up front, holds the URL, the method and the
+    /// headers to send.
     pub fn presign(
         &self,
         request: &PresignRequest<'_>,
@@ -388,8 +430,10 @@ impl Signer {
     ) -> Result<PresignedRequest, Error> {
         // Six auth parameters, seven with a session token (signed, or appended after).
         let token = usize::from(self.credentials().session_token().is_some());
-        request.validate(AUTH_QUERY_PARAMS.len() - 1 + token)?;
-        self.with_day_key(time.date(), |day| self.presign_with(request, time, day))
+        let path_is_canonical = request.validate(AUTH_QUERY_PARAMS.len() - 1 + token)?;
+        self.with_day_key(time.date(), |day| {
+            self.presign_with(request, time, day, path_is_canonical)
+        })
     }
 
     fn presign_with(
@@ -397,10 +441,11 @@ impl Signer {
         request: &PresignRequest<'_>,
         time: SigningTime,
         day: &DayKey,
+        path_is_canonical: bool,
     ) -> Result<PresignedRequest, Error> {
         let amz = time.amz_date();
-        let token = self.credentials().session_token();
-        let signed_token = token.filter(|_| self.session_token_signed());
+        let amz = amz.as_bytes();
+        let signed_token = day.token_query.is_some() && self.session_token_signed();
 
         // Signed headers: host plus the extras, sorted by lowercase name.
         let mut header_order = [0u8; MAX_SIGNED_HEADERS];
@@ -409,10 +454,12 @@ impl Signer {
             *slot = u8::try_from(i).unwrap_or(u8::MAX);
         }
         let header_order = header_order.get_mut(..n_headers).unwrap_or_default();
-        sort_by(header_order, |a, b| {
-            let name = |i: u8| request.headers.get(usize::from(i)).map_or("", |h| h.0);
-            cmp_lower(name(a), name(b))
-        });
+        if n_headers > 1 {
+            sort_by(header_order, |a, b| {
+                let name = |i: u8| request.headers.get(usize::from(i)).map_or("", |h| h.0);
+                cmp_lower(name(a), name(b))
+            });
+        }
         let names = NamesWithHost {
             extras: request.headers,
             order: header_order,
@@ -421,128 +468,213 @@ impl Signer {
             last: None,
         };
 
-        let (query_order, n_query) = sorted_raw_order(request.query)?;
-        let query_order = query_order.get(..n_query).unwrap_or_default();
+        let query_order = if request.query.is_empty() {
+            ([0; MAX_QUERY_PAIRS], 0)
+        } else {
+            sorted_raw_order(request.query)?
+        };
+        let query_order = query_order.0.get(..query_order.1).unwrap_or_default();
 
-        let mut buf = String::with_capacity(request.capacity(self, day));
-        buf.push_str(request.scheme);
-        buf.push_str("://");
-        buf.push_str(request.authority);
+        // The buffer is bytes while it is written (so that a few bytes can be rewritten in
+        // place) and checked as UTF-8 once at the end; everything in it is ASCII or comes from
+        // a `&str`.
+        //
+        // It is laid out so that the canonical request is one contiguous slice of it, hashed
+        // in one call (a split costs about as much as a block): when the path is canonical,
+        // the URL's path and query are the canonical URI and query, so `METHOD\n` is written
+        // over the end of `scheme://authority` and `\n` in place of `?`, and both are put back
+        // once hashed. The tail of the canonical request follows the query meanwhile.
+        let authority = request.authority.as_bytes();
+        let prefix_len = request.scheme.len() + 3 + authority.len();
+        let method_line = request.method.len() + 1;
+        let overlay = (path_is_canonical && self.uri_encoding() == UriEncoding::S3)
+            .then(|| authority.get(authority.len().checked_sub(method_line)?..))
+            .flatten();
+        let mut buf: Vec<u8> = Vec::with_capacity(request.capacity(day));
+        buf.extend_from_slice(request.scheme.as_bytes());
+        buf.extend_from_slice(b"://");
+        buf.extend_from_slice(authority);
+        let creq_start = match overlay {
+            Some(_) => {
+                let start = prefix_len - method_line;
+                buf.truncate(start);
+                buf.extend_from_slice(request.method.as_bytes());
+                buf.push(b'\n');
+                start
+            }
+            None => prefix_len,
+        };
         let path_start = buf.len();
-        request.path.write_wire(&mut buf);
+        request.path.write_wire_bytes(&mut buf);
         let path_end = buf.len();
-        buf.push('?');
+        buf.push(if overlay.is_some() { b'\n' } else { b'?' });
         let query_start = buf.len();
 
-        // Merge the caller's sorted pairs with the auth pairs (names never collide: validated).
-        let mut user = query_order.iter().peekable();
+        // The caller's sorted pairs merged with the auth pairs, which are sorted already (names
+        // never collide: validated). Each caller pair is compared with the auth names only
+        // until its place is found.
         let mut auth = AuthParam::ORDER
             .iter()
-            .filter(|p| signed_token.is_some() || !matches!(p, AuthParam::SecurityToken))
+            .copied()
+            .filter(|p| signed_token || !matches!(p, AuthParam::SecurityToken))
             .peekable();
-        let mut first = true;
+        let mut users = query_order
+            .iter()
+            .filter_map(|&i| request.query.get(usize::from(i)))
+            .map(|&(name, value)| {
+                let component = Component::new(Text::Raw(name.as_bytes()), Rule::Query);
+                (name, value, component)
+            })
+            .peekable();
+        let sorts_before = |user: &Component<'_>, param: AuthParam| {
+            user.cmp_canonical(
+                &Component::new(Text::Raw(param.name().as_bytes()), Rule::Query),
+                Rule::Query,
+            ) == Ordering::Less
+        };
         loop {
-            let take_user = match (user.peek(), auth.peek()) {
+            let user_first = match (users.peek(), auth.peek()) {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some(&&i), Some(p)) => {
-                    let name = request.query.get(usize::from(i)).map_or("", |q| q.0);
-                    Component::new(Text::Raw(name.as_bytes()), Rule::Query).cmp_canonical(
-                        &Component::new(Text::Raw(p.name().as_bytes()), Rule::Query),
-                        Rule::Query,
-                    ) == Ordering::Less
-                }
+                (Some((_, _, user)), Some(&param)) => sorts_before(user, param),
             };
-            if !first {
-                buf.push('&');
+            if buf.len() > query_start {
+                buf.push(b'&');
             }
-            first = false;
-            if take_user {
-                if let Some((name, value)) =
-                    user.next().and_then(|&i| request.query.get(usize::from(i)))
-                {
-                    encode_raw_into(name.as_bytes(), Rule::Query, &mut buf);
-                    buf.push('=');
-                    encode_raw_into(value.as_bytes(), Rule::Query, &mut buf);
+            if user_first {
+                if let Some((name, value, _)) = users.next() {
+                    encode_raw_bytes(name.as_bytes(), Rule::Query, &mut buf);
+                    buf.push(b'=');
+                    encode_raw_bytes(value.as_bytes(), Rule::Query, &mut buf);
                 }
             } else if let Some(param) = auth.next() {
-                buf.push_str(param.name());
-                buf.push('=');
-                match param {
-                    AuthParam::Algorithm => buf.push_str(ALGORITHM),
-                    AuthParam::Credential => buf.push_str(&day.credential_query),
-                    AuthParam::Date => buf.push_str(amz.as_str()),
-                    AuthParam::Expires => push_u32(&mut buf, request.expires.as_secs()),
-                    AuthParam::SecurityToken => encode_raw_into(
-                        signed_token.unwrap_or("").as_bytes(),
-                        Rule::Query,
-                        &mut buf,
-                    ),
-                    AuthParam::SignedHeaders => {
-                        for (k, name) in names.clone().enumerate() {
-                            if k > 0 {
-                                buf.push_str("%3B");
-                            }
-                            for c in name.chars() {
-                                let c = c.to_ascii_lowercase();
-                                if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') {
-                                    buf.push(c);
-                                } else {
-                                    encode_raw_into(
-                                        c.encode_utf8(&mut [0; 4]).as_bytes(),
-                                        Rule::Query,
-                                        &mut buf,
-                                    );
-                                }
-                            }
+                // All the auth pairs in a row unless a caller pair sorts between them (as
+                // every caller pair starting with a lowercase letter sorts after them);
+                // failing that, Algorithm, Credential and Date in one piece.
+                let next_user = users.peek().map(|(_, _, user)| *user);
+                let first = param == AuthParam::Algorithm;
+                let block = first
+                    && next_user.is_none_or(|user| !sorts_before(&user, AuthParam::SignedHeaders));
+                let head = || {
+                    first && next_user.is_none_or(|user| !sorts_before(&user, AuthParam::Expires))
+                };
+                if block {
+                    buf.extend_from_slice(day.query_head.as_bytes());
+                    buf.extend_from_slice(amz);
+                    buf.extend_from_slice(b"&X-Amz-Expires=");
+                    push_u32(&mut buf, request.expires.as_secs());
+                    if signed_token {
+                        if let Some(token) = &day.token_query {
+                            buf.extend_from_slice(b"&X-Amz-Security-Token=");
+                            buf.extend_from_slice(token.as_bytes());
                         }
                     }
+                    if request.headers.is_empty() {
+                        buf.extend_from_slice(b"&X-Amz-SignedHeaders=host");
+                    } else {
+                        buf.push(b'&');
+                        push_auth_param(
+                            &mut buf,
+                            AuthParam::SignedHeaders,
+                            request,
+                            day,
+                            amz,
+                            &names,
+                        );
+                    }
+                    auth.by_ref().for_each(drop);
+                } else if head() {
+                    buf.extend_from_slice(day.query_head.as_bytes());
+                    buf.extend_from_slice(amz);
+                    auth.next();
+                    auth.next();
+                } else {
+                    push_auth_param(&mut buf, param, request, day, amz, &names);
                 }
             }
         }
         let query_end = buf.len();
 
-        // The canonical request, streamed into SHA-256 from the URL buffer.
-        let mut hasher = Sha256::new();
-        hasher.update(request.method.as_bytes());
-        hasher.update(b"\n");
-        let path_is_canonical = matches!(
-            (self.uri_encoding(), request.path),
-            (UriEncoding::S3, PathInput::Raw { prefix, .. })
-                if crate::encoding::wire_is_canonical(prefix.as_bytes(), Rule::Path)
-        );
-        if path_is_canonical {
-            hasher.update(buf.get(path_start..path_end).unwrap_or("").as_bytes());
+        if request.headers.is_empty() {
+            buf.extend_from_slice(b"\nhost:");
+            buf.extend_from_slice(authority);
+            buf.extend_from_slice(b"\n\nhost\n");
         } else {
-            write_canonical_uri(&request.path, self.uri_encoding(), &mut hasher)?;
+            buf.push(b'\n');
+            for name in names.clone() {
+                push_lower(&mut buf, name);
+                buf.push(b':');
+                if name == "host" {
+                    buf.extend_from_slice(authority);
+                } else {
+                    let values = request
+                        .headers
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(name));
+                    for (k, (_, value)) in values.enumerate() {
+                        if k > 0 {
+                            buf.push(b',');
+                        }
+                        push_folded(&mut buf, value);
+                    }
+                }
+                buf.push(b'\n');
+            }
+            buf.push(b'\n');
+            for (k, name) in names.clone().enumerate() {
+                if k > 0 {
+                    buf.push(b';');
+                }
+                push_lower(&mut buf, name);
+            }
+            buf.push(b'\n');
         }
-        hasher.update(b"\n");
-        hasher.update(buf.get(query_start..query_end).unwrap_or("").as_bytes());
-        hasher.update(b"\n");
-        let host = [("host", request.authority)];
-        let headers = crate::canonical::Overlay {
-            base: request.headers,
-            added: &host,
-        };
-        write_canonical_headers(names.clone(), &headers, &mut hasher)?;
-        hasher.update(b"\n");
-        write_signed_header_list(names.clone(), &mut hasher);
-        hasher.update(b"\n");
-        hasher.update(request.payload.as_str().as_bytes());
-        let hash: [u8; 32] = hasher.finalize().into();
+        buf.extend_from_slice(request.payload.as_str().as_bytes());
 
+        let mut hasher = Sha256::new();
+        if overlay.is_some() {
+            hasher.update(buf.get(creq_start..).unwrap_or_default());
+        } else {
+            hasher.update(request.method.as_bytes());
+            hasher.update(b"\n");
+            if path_is_canonical && self.uri_encoding() == UriEncoding::S3 {
+                hasher.update(buf.get(path_start..path_end).unwrap_or_default());
+            } else {
+                write_canonical_uri(&request.path, self.uri_encoding(), &mut hasher)?;
+            }
+            hasher.update(b"\n");
+            hasher.update(buf.get(query_start..).unwrap_or_default());
+        }
+        let hash: [u8; 32] = hasher.finalize().into();
+        buf.truncate(query_end);
+        if let Some(authority_end) = overlay {
+            if let Some(dst) = buf.get_mut(creq_start..creq_start + authority_end.len()) {
+                dst.copy_from_slice(authority_end);
+            }
+            if let Some(separator) = buf.get_mut(path_end) {
+                *separator = b'?';
+            }
+        }
+
+        // The string to sign, also written after the query and hashed in one call.
+        buf.extend_from_slice(b"AWS4-HMAC-SHA256\n");
+        buf.extend_from_slice(amz);
+        buf.extend_from_slice(day.sts_scope.as_bytes());
+        buf.extend_from_slice(&crate::sink::hex32(&hash));
         let mut mac = day.key.mac();
-        write_string_to_sign(amz.as_str(), &day.scope, &hash, &mut mac);
+        mac.update(buf.get(query_end..).unwrap_or_default());
         let signature: [u8; 32] = mac.finalize().into_bytes().into();
-        buf.push_str("&X-Amz-Signature=");
-        buf.push_str(core::str::from_utf8(&crate::sink::hex32(&signature)).unwrap_or(""));
-        if let (Some(token), None) = (token, signed_token) {
-            buf.push_str("&X-Amz-Security-Token=");
-            encode_raw_into(token.as_bytes(), Rule::Query, &mut buf);
+        buf.truncate(query_end);
+
+        buf.extend_from_slice(b"&X-Amz-Signature=");
+        buf.extend_from_slice(&crate::sink::hex32(&signature));
+        if let (Some(token), false) = (day.token_query.as_deref(), signed_token) {
+            buf.extend_from_slice(b"&X-Amz-Security-Token=");
+            buf.extend_from_slice(token.as_bytes());
         }
         let url_end = buf.len();
-        buf.push_str(request.method);
+        buf.extend_from_slice(request.method.as_bytes());
         let method_end = buf.len();
         for name in names.filter(|n| *n != "host") {
             for (n, v) in request
@@ -550,35 +682,142 @@ impl Signer {
                 .iter()
                 .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             {
-                buf.extend(n.chars().map(|c| c.to_ascii_lowercase()));
-                buf.push(':');
-                buf.push_str(v.trim_matches(|c| matches!(c, ' ' | '\t')));
-                buf.push('\n');
+                push_lower(&mut buf, n);
+                buf.push(b':');
+                if v.contains(['\r', '\n']) {
+                    // A folded (multi-line) value is returned in its canonical one-line form:
+                    // HTTP clients refuse line breaks, and the lines here are `\n`-separated.
+                    push_folded(&mut buf, v);
+                } else {
+                    buf.extend_from_slice(v.trim_matches(|c| matches!(c, ' ' | '\t')).as_bytes());
+                }
+                buf.push(b'\n');
             }
         }
         Ok(PresignedRequest {
-            buf,
+            buf: String::from_utf8(buf).map_err(|_| internal())?,
             url_end,
             method_end,
             signing_time: time,
-            expires_at: time.add_seconds(i64::from(request.expires.as_secs())),
+            expires: request.expires,
         })
     }
 }
 
-fn push_u32(buf: &mut String, mut v: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            // v % 10 < 10: the cast cannot truncate.
-            *d = b'0' + (v % 10) as u8;
+/// Writes one auth pair, `name=value`, encoded.
+fn push_auth_param(
+    buf: &mut Vec<u8>,
+    param: AuthParam,
+    request: &PresignRequest<'_>,
+    day: &DayKey,
+    amz: &[u8],
+    names: &NamesWithHost<'_>,
+) {
+    buf.extend_from_slice(param.name().as_bytes());
+    buf.push(b'=');
+    match param {
+        AuthParam::Algorithm => buf.extend_from_slice(ALGORITHM.as_bytes()),
+        AuthParam::Credential => buf.extend_from_slice(day.credential_query.as_bytes()),
+        AuthParam::Date => buf.extend_from_slice(amz),
+        AuthParam::Expires => push_u32(buf, request.expires.as_secs()),
+        AuthParam::SecurityToken => {
+            buf.extend_from_slice(day.token_query.as_deref().unwrap_or("").as_bytes());
         }
-        v /= 10;
-        if v == 0 || i == 0 {
-            break;
+        AuthParam::SignedHeaders if request.headers.is_empty() => buf.extend_from_slice(b"host"),
+        AuthParam::SignedHeaders => {
+            for (k, name) in names.clone().enumerate() {
+                if k > 0 {
+                    buf.extend_from_slice(b"%3B");
+                }
+                for b in name.bytes() {
+                    encode_raw_bytes(&[b.to_ascii_lowercase()], Rule::Query, buf);
+                }
+            }
         }
     }
-    buf.push_str(core::str::from_utf8(digits.get(i..).unwrap_or_default()).unwrap_or(""));
+}
+
+/// Appends `name` in ASCII lowercase.
+fn push_lower(buf: &mut Vec<u8>, name: &str) {
+    let start = buf.len();
+    buf.extend_from_slice(name.as_bytes());
+    if let Some(copied) = buf.get_mut(start..) {
+        copied.make_ascii_lowercase();
+    }
+}
+
+/// Appends a header value trimmed, with every run of SP/HT/CR/LF folded to one space (the
+/// canonical form; values were validated).
+fn push_folded(buf: &mut Vec<u8>, value: &str) {
+    let is_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    for (k, word) in value.split(is_space).filter(|w| !w.is_empty()).enumerate() {
+        if k > 0 {
+            buf.push(b' ');
+        }
+        buf.extend_from_slice(word.as_bytes());
+    }
+}
+
+#[cold]
+fn internal() -> Error {
+    Error::UrlNotRepresentable("internal error: the presigned URL is not UTF-8".into())
+}
+
+/// Appends `v` in decimal (an expiry: at most 604800, six digits).
+fn push_u32(buf: &mut Vec<u8>, v: u32) {
+    // Six digits at once, then the leading zeros dropped (the last digit is always kept).
+    let digit = |d: u32| b'0' + (v / d % 10) as u8;
+    if v < 1_000_000 {
+        let digits = [
+            digit(100_000),
+            digit(10_000),
+            digit(1_000),
+            digit(100),
+            digit(10),
+            digit(1),
+        ];
+        let zeros = digits.iter().take(5).take_while(|&&d| d == b'0').count();
+        buf.extend_from_slice(digits.get(zeros..).unwrap_or_default());
+    } else {
+        let mut digits = [0u8; 10];
+        let mut start = digits.len();
+        let mut rest = v;
+        for slot in digits.iter_mut().rev() {
+            // rest % 10 < 10: the cast cannot truncate.
+            *slot = b'0' + (rest % 10) as u8;
+            start -= 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        buf.extend_from_slice(digits.get(start..).unwrap_or_default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_u32;
+
+    #[test]
+    fn decimal_digits() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            3600,
+            86_400,
+            604_800,
+            999_999,
+            1_000_000,
+            u32::MAX,
+        ] {
+            let mut buf = Vec::new();
+            push_u32(&mut buf, v);
+            assert_eq!(String::from_utf8(buf).unwrap_or_default(), v.to_string());
+        }
+    }
 }

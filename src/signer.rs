@@ -49,6 +49,13 @@ pub(crate) struct DayKey {
     pub(crate) scope: String,
     /// `AKID%2FyyyyMMdd%2Fregion%2Fservice%2Faws4_request`, the `X-Amz-Credential` value.
     pub(crate) credential_query: String,
+    /// `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=…&X-Amz-Date=`: the first presigned
+    /// query parameters, in one piece.
+    pub(crate) query_head: String,
+    /// `\n` + scope + `\n`: the middle of the string to sign.
+    pub(crate) sts_scope: String,
+    /// The session token, encoded for the query (`X-Amz-Security-Token`).
+    pub(crate) token_query: Option<String>,
 }
 
 impl Signer {
@@ -182,11 +189,21 @@ impl Signer {
         );
         credential_query.push_str("%2F");
         encode_raw_into(scope.as_bytes(), Rule::Query, &mut credential_query);
+        let token_query = self.credentials.session_token().map(|token| {
+            let mut encoded = String::with_capacity(token.len() * 3);
+            encode_raw_into(token.as_bytes(), Rule::Query, &mut encoded);
+            encoded
+        });
         DayKey {
             date,
             key,
+            query_head: format!(
+                "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={credential_query}&X-Amz-Date="
+            ),
+            sts_scope: format!("\n{scope}\n"),
             scope,
             credential_query,
+            token_query,
         }
     }
 
@@ -255,6 +272,7 @@ impl Signer {
         let query = WireQuery::parse(request.query())?;
         self.with_day_key(time.date(), |day| {
             let mut hasher = Sha256::new();
+            let mut gathered = crate::sink::gathering(&mut hasher);
             write_canonical_request(
                 &Parts {
                     method: request.method(),
@@ -265,11 +283,17 @@ impl Signer {
                     headers: &headers,
                     payload: payload.as_str(),
                 },
-                &mut hasher,
+                &mut gathered,
             )?;
+            drop(gathered);
             let hash: [u8; 32] = hasher.finalize().into();
             let mut mac = day.key.mac();
-            write_string_to_sign(amz.as_str(), &day.scope, &hash, &mut mac);
+            write_string_to_sign(
+                amz.as_str(),
+                &day.scope,
+                &hash,
+                &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
+            );
             let signature = Signature(mac.finalize().into_bytes().into());
             let signed_headers = names.joined();
             let authorization = format!(

@@ -63,12 +63,25 @@ impl SigningKey {
         region: &str,
         service: &str,
     ) -> Self {
-        let mut seed = Zeroizing::new(Vec::with_capacity(4 + secret_access_key.len()));
-        seed.extend_from_slice(b"AWS4");
-        seed.extend_from_slice(secret_access_key.as_bytes());
         let mut date8 = [0u8; 8];
         write_date8(date, &mut date8);
-        let k_date = hmac(&seed, &date8);
+        // "AWS4" + secret, on the stack when it fits an HMAC block (real secrets do).
+        let seed_len = 4 + secret_access_key.len();
+        let mut inline = Zeroizing::new([0u8; 64]);
+        let k_date = match inline.get_mut(..seed_len) {
+            Some(seed) => {
+                let (prefix, secret) = seed.split_at_mut(4);
+                prefix.copy_from_slice(b"AWS4");
+                secret.copy_from_slice(secret_access_key.as_bytes());
+                hmac(seed, &date8)
+            }
+            None => {
+                let mut seed = Zeroizing::new(Vec::with_capacity(seed_len));
+                seed.extend_from_slice(b"AWS4");
+                seed.extend_from_slice(secret_access_key.as_bytes());
+                hmac(&seed, &date8)
+            }
+        };
         let k_region = hmac(&*k_date, region.as_bytes());
         let k_service = hmac(&*k_region, service.as_bytes());
         let bytes = hmac(&*k_service, SCOPE_TERMINATOR.as_bytes());
@@ -131,17 +144,42 @@ impl Signature {
 
     /// Constant-time comparison with a hex signature as received (64 lowercase hex digits).
     pub fn verify_hex(&self, received: &str) -> bool {
-        let mut decoded = [0u8; 32];
-        if received.len() != 64
-            || !received
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            || hex::decode_to_slice(received, &mut decoded).is_err()
-        {
-            return false;
+        match decode_lower_hex32(received) {
+            Some(decoded) => constant_time_eq(&self.0, &decoded),
+            None => false,
         }
-        constant_time_eq(&self.0, &decoded)
     }
+}
+
+/// Decodes exactly 64 lowercase hex digits (what a signature must be), without branching on
+/// the digits.
+pub(crate) fn decode_lower_hex32(text: &str) -> Option<[u8; 32]> {
+    #[inline(always)]
+    fn nibble(c: u8) -> u8 {
+        let digit = c.wrapping_sub(b'0');
+        let letter = c.wrapping_sub(b'a');
+        if digit < 10 {
+            digit
+        } else if letter < 6 {
+            letter + 10
+        } else {
+            0xff
+        }
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut invalid = 0u8;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        if let [hi, lo] = pair {
+            let (hi, lo) = (nibble(*hi), nibble(*lo));
+            invalid |= (hi | lo) & 0xf0;
+            *o = (hi << 4) | (lo & 0x0f);
+        }
+    }
+    (invalid == 0).then_some(out)
 }
 
 /// Constant-time equality of two byte strings of the same public length.
@@ -204,6 +242,27 @@ mod tests {
             key.map(|k| hex::encode(k.to_bytes())).ok().as_deref(),
             Some("dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378")
         );
+    }
+
+    #[test]
+    fn secrets_of_any_length_derive_by_the_definition() {
+        let date = SigningTime::parse_amz_date("20130524T000000Z").map(|t| t.date());
+        for len in [1, 59, 60, 61, 100] {
+            let secret = "s".repeat(len);
+            let reference = ["20130524", "us-east-1", "s3", "aws4_request"]
+                .iter()
+                .fold(format!("AWS4{secret}").into_bytes(), |key, data| {
+                    hmac(&key, data.as_bytes()).to_vec()
+                });
+            let derived = date
+                .as_ref()
+                .map(|d| SigningKey::derive_parts(&secret, *d, "us-east-1", "s3"));
+            assert_eq!(
+                derived.map(|k| k.to_bytes().to_vec()).ok(),
+                Some(reference),
+                "{len}"
+            );
+        }
     }
 
     #[test]

@@ -97,32 +97,37 @@ impl SigningTime {
         let mut out = [0u8; 16];
         write_date8(self.0.date(), &mut out);
         out[8] = b'T';
-        two(self.0.hour(), &mut out[9..11]);
-        two(self.0.minute(), &mut out[11..13]);
-        two(self.0.second(), &mut out[13..15]);
+        let (hour, minute, second) = self.0.to_hms();
+        two(hour, &mut out[9..11]);
+        two(minute, &mut out[11..13]);
+        two(second, &mut out[13..15]);
         out[15] = b'Z';
         AmzDate(out)
     }
 
     /// This instant plus `secs` seconds (saturating at the end of year 9999).
     pub fn add_seconds(&self, secs: i64) -> SigningTime {
-        let max = PrimitiveDateTime::new(
-            Date::from_calendar_date(9999, Month::December, 31).unwrap_or(Date::MAX),
-            Time::from_hms(23, 59, 59).unwrap_or(Time::MIDNIGHT),
-        )
-        .assume_utc();
-        let min = PrimitiveDateTime::new(
-            Date::from_calendar_date(0, Month::January, 1).unwrap_or(Date::MIN),
-            Time::MIDNIGHT,
-        )
-        .assume_utc();
-        let t = self
-            .0
-            .checked_add(time::Duration::seconds(secs))
-            .unwrap_or(if secs < 0 { min } else { max });
-        SigningTime(t.clamp(min, max))
+        match self.0.checked_add(time::Duration::seconds(secs)) {
+            Some(t) if (0..=9999).contains(&t.year()) => SigningTime(t),
+            Some(t) => SigningTime(t.clamp(FIRST_INSTANT, LAST_INSTANT)),
+            None if secs < 0 => SigningTime(FIRST_INSTANT),
+            None => SigningTime(LAST_INSTANT),
+        }
     }
 }
+
+/// The first and last instants a `SigningTime` can hold (four-digit years).
+const FIRST_INSTANT: OffsetDateTime = match Date::from_calendar_date(0, Month::January, 1) {
+    Ok(date) => PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc(),
+    Err(_) => OffsetDateTime::UNIX_EPOCH,
+};
+const LAST_INSTANT: OffsetDateTime = match (
+    Date::from_calendar_date(9999, Month::December, 31),
+    Time::from_hms(23, 59, 59),
+) {
+    (Ok(date), Ok(time)) => PrimitiveDateTime::new(date, time).assume_utc(),
+    _ => OffsetDateTime::UNIX_EPOCH,
+};
 
 impl fmt::Debug for SigningTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -167,6 +172,11 @@ impl AmzDate {
         core::str::from_utf8(&self.0).unwrap_or("")
     }
 
+    /// The 16 ASCII bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
     /// The `yyyyMMdd` date part.
     pub fn date_part(&self) -> &str {
         self.as_str().get(..8).unwrap_or("")
@@ -206,7 +216,9 @@ fn two(v: u8, out: &mut [u8]) {
 
 /// Writes `yyyyMMdd` into the first 8 bytes of `out`.
 pub(crate) fn write_date8(date: Date, out: &mut [u8]) {
-    let year = u32::try_from(date.year()).unwrap_or(0).min(9999);
+    // One calendar conversion for year, month and day.
+    let (year, month, day) = date.to_calendar_date();
+    let year = u32::try_from(year).unwrap_or(0).min(9999);
     if let Some([y0, y1, y2, y3]) = out
         .get_mut(..4)
         .and_then(|s| <&mut [u8; 4]>::try_from(s).ok())
@@ -218,10 +230,10 @@ pub(crate) fn write_date8(date: Date, out: &mut [u8]) {
         *y3 = b'0' + (year % 10) as u8;
     }
     if let Some(m) = out.get_mut(4..6) {
-        two(u8::from(date.month()), m);
+        two(u8::from(month), m);
     }
     if let Some(d) = out.get_mut(6..8) {
-        two(date.day(), d);
+        two(day, d);
     }
 }
 

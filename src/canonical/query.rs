@@ -23,6 +23,8 @@ pub(crate) struct WireQuery<'a> {
     query: &'a str,
     spans: [Span; MAX_QUERY_PAIRS],
     len: usize,
+    /// Every pair canonical, each with one `=`, no empty segment.
+    canonical: bool,
 }
 
 impl<'a> WireQuery<'a> {
@@ -34,17 +36,26 @@ impl<'a> WireQuery<'a> {
                 limit: MAX_REQUEST_TARGET_LEN,
             });
         }
-        encoding::validate_wire(query.as_bytes()).map_err(|_| Error::InvalidQuery)?;
+        // A query in canonical form (what presigners send) has valid escapes by construction.
+        let canonical_text = encoding::query_text_is_canonical(query);
+        if !canonical_text {
+            encoding::validate_wire(query.as_bytes()).map_err(|_| Error::InvalidQuery)?;
+        }
         let mut parsed = WireQuery {
             query,
             spans: [Span::default(); MAX_QUERY_PAIRS],
             len: 0,
+            canonical: canonical_text,
         };
         let mut start = 0usize;
         for segment in query.split('&') {
             let end = start + segment.len();
             if !segment.is_empty() {
-                let name_end = segment.find('=').map_or(end, |i| start + i);
+                let eq = segment.bytes().position(|b| b == b'=');
+                let name_end = eq.map_or(end, |i| start + i);
+                // `name=` or `name=value`: a missing `=` or a second one is not canonical.
+                parsed.canonical &=
+                    eq.is_some_and(|i| !segment.get(i + 1..).unwrap_or("").contains('='));
                 let slot = parsed.spans.get_mut(parsed.len).ok_or(Error::TooMany {
                     what: "query parameters",
                     limit: MAX_QUERY_PAIRS,
@@ -56,6 +67,9 @@ impl<'a> WireQuery<'a> {
                     value_end: u16::try_from(end).unwrap_or(u16::MAX),
                 };
                 parsed.len += 1;
+            } else {
+                // An empty segment is skipped: the text is not the canonical query as it is.
+                parsed.canonical = false;
             }
             start = end + 1;
         }
@@ -83,12 +97,37 @@ impl<'a> WireQuery<'a> {
     }
 
     /// Writes the canonical query, leaving out pair `skip` (the signature of a presigned URL).
+    ///
+    /// A query that is canonical already (every pair canonical, with `=`, in canonical order,
+    /// as SDKs and `presign` send them) is written as the runs of its text, without copying
+    /// pair by pair.
     pub(crate) fn write_canonical<S: Sink>(&self, skip: Option<usize>, sink: &mut S) {
+        let mut canonical_names = 0u64;
+        let mut canonical_values = 0u64;
+        let mut in_order = true;
+        let mut previous: Option<(&[u8], &[u8])> = None;
+        for i in (0..self.len).filter(|&i| Some(i) != skip) {
+            let (n, v) = self.pair(i);
+            let name_ok = self.canonical || encoding::wire_is_canonical(n.as_bytes(), Rule::Query);
+            let value_ok = self.canonical || encoding::wire_is_canonical(v.as_bytes(), Rule::Query);
+            canonical_names |= u64::from(name_ok) << i;
+            canonical_values |= u64::from(value_ok) << i;
+            let has_equals = self.spans.get(i).is_some_and(|s| s.name_end < s.value_end);
+            in_order &= name_ok && value_ok && has_equals;
+            if let Some(prev) = previous {
+                in_order &= prev <= (n.as_bytes(), v.as_bytes());
+            }
+            previous = Some((n.as_bytes(), v.as_bytes()));
+        }
+        if in_order {
+            self.write_runs(skip, sink);
+            return;
+        }
         let comps = |i: usize| {
             let (n, v) = self.pair(i);
             (
-                Component::new(Text::Wire(n.as_bytes()), Rule::Query),
-                Component::new(Text::Wire(v.as_bytes()), Rule::Query),
+                Component::wire(n.as_bytes(), canonical_names >> i & 1 == 1),
+                Component::wire(v.as_bytes(), canonical_values >> i & 1 == 1),
             )
         };
         let mut order = [0u8; MAX_QUERY_PAIRS];
@@ -119,6 +158,37 @@ impl<'a> WireQuery<'a> {
             value.write(Rule::Query, sink);
         }
     }
+
+    /// Writes the pairs but `skip` as they are in the text, joined by `&`: adjacent pairs in
+    /// one piece.
+    fn write_runs<S: Sink>(&self, skip: Option<usize>, sink: &mut S) {
+        let mut run: Option<(usize, usize)> = None;
+        let mut first = true;
+        let mut flush = |run: (usize, usize), sink: &mut S| {
+            if !first {
+                sink.put(b"&");
+            }
+            first = false;
+            sink.put(self.query.get(run.0..run.1).unwrap_or("").as_bytes());
+        };
+        for (i, span) in self.spans.iter().enumerate().take(self.len) {
+            if Some(i) == skip {
+                continue;
+            }
+            let (start, end) = (usize::from(span.name_start), usize::from(span.value_end));
+            run = match run {
+                Some((s, e)) if e + 1 == start => Some((s, end)),
+                Some(done) => {
+                    flush(done, sink);
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some(done) = run {
+            flush(done, sink);
+        }
+    }
 }
 
 /// Stable insertion sort of small index arrays.
@@ -139,8 +209,8 @@ pub(crate) fn sort_by(items: &mut [u8], mut cmp: impl FnMut(u8, u8) -> Ordering)
 }
 
 /// Sorts raw (decoded) query pairs into canonical order; returns the index order.
-pub(crate) fn sorted_raw_order(
-    pairs: &[(&str, &str)],
+pub(crate) fn sorted_raw_order<'a>(
+    pairs: &[(&'a str, &'a str)],
 ) -> Result<([u8; MAX_QUERY_PAIRS], usize), Error> {
     if pairs.len() > MAX_QUERY_PAIRS {
         return Err(Error::TooMany {
@@ -152,19 +222,15 @@ pub(crate) fn sorted_raw_order(
     for (i, slot) in order.iter_mut().enumerate().take(pairs.len()) {
         *slot = u8::try_from(i).unwrap_or(u8::MAX);
     }
-    let comps = |i: u8| {
-        let (n, v) = pairs.get(usize::from(i)).copied().unwrap_or(("", ""));
-        (
-            Component::new(Text::Raw(n.as_bytes()), Rule::Query),
-            Component::new(Text::Raw(v.as_bytes()), Rule::Query),
-        )
-    };
-    if let Some(slice) = order.get_mut(..pairs.len()) {
+    // Values are only looked at (and scanned) when names tie.
+    let pair = |i: u8| pairs.get(usize::from(i)).copied().unwrap_or(("", ""));
+    let component = |s: &'a str| Component::new(Text::Raw(s.as_bytes()), Rule::Query);
+    if let Some(slice) = order.get_mut(..pairs.len()).filter(|s| s.len() > 1) {
         sort_by(slice, |a, b| {
-            let (an, av) = comps(a);
-            let (bn, bv) = comps(b);
-            an.cmp_canonical(&bn, Rule::Query)
-                .then_with(|| av.cmp_canonical(&bv, Rule::Query))
+            let ((an, av), (bn, bv)) = (pair(a), pair(b));
+            component(an)
+                .cmp_canonical(&component(bn), Rule::Query)
+                .then_with(|| component(av).cmp_canonical(&component(bv), Rule::Query))
         });
     }
     Ok((order, pairs.len()))
@@ -205,6 +271,64 @@ mod tests {
             canon("%E1%88%B4=Value1&Param=Value2"),
             "%E1%88%B4=Value1&Param=Value2"
         );
+    }
+
+    /// The canonical query by definition: decode every pair, encode it again, sort, join.
+    fn reference(q: &str, skip: Option<usize>) -> String {
+        let canon = |wire: &str| {
+            let decoded: Vec<u8> = encoding::Decoded::new(wire.as_bytes(), Rule::Query).collect();
+            let mut out = Vec::new();
+            encoding::encode_raw(&decoded, Rule::Query, &mut out);
+            out
+        };
+        let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = q
+            .split('&')
+            .filter(|s| !s.is_empty())
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .map(|(_, s)| {
+                let (n, v) = s.split_once('=').unwrap_or((s, ""));
+                (canon(n), canon(v))
+            })
+            .collect();
+        pairs.sort();
+        let joined: Vec<Vec<u8>> = pairs
+            .into_iter()
+            .map(|(n, v)| [n, b"=".to_vec(), v].concat())
+            .collect();
+        String::from_utf8(joined.join(&b'&')).unwrap_or_default()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_query_matches_its_definition(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "b", "A", "=", "&", "%41", "%2F", "%2f", "+", "~", "%7E", "1", "X-Amz-Date", "",
+                ]),
+                0..12,
+            ),
+            skip in proptest::option::of(0usize..4),
+        ) {
+            let q = parts.concat();
+            if let Ok(w) = WireQuery::parse(&q) {
+                let skip = skip.filter(|&s| s < w.pairs().count());
+                let mut out = Vec::new();
+                w.write_canonical(skip, &mut out);
+                proptest::prop_assert_eq!(String::from_utf8(out).unwrap_or_default(), reference(&q, skip), "{}", q);
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_queries_are_written_as_they_are() {
+        assert_eq!(canon("a=1&b=2&c=3"), "a=1&b=2&c=3");
+        let w = WireQuery::parse("a=1&b=2&X-Amz-Signature=00&c=3");
+        let mut out = Vec::new();
+        if let Ok(w) = w {
+            w.write_canonical(Some(2), &mut out);
+        }
+        assert_eq!(String::from_utf8(out).unwrap_or_default(), "a=1&b=2&c=3");
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub(crate) enum PathInput<'a> {
     Wire(&'a str),
     /// An encoded prefix (an endpoint's base path, possibly empty) followed by raw segments,
     /// each written as `/` plus the segment encoded once (`/` inside a segment kept).
+    #[allow(dead_code)] // Built by the S3 layer (developed on another branch).
     Raw {
         prefix: &'a str,
         segments: &'a [&'a str],
@@ -64,6 +65,26 @@ impl PathInput<'_> {
                 }
                 if prefix.is_empty() && segments.is_empty() {
                     out.push('/');
+                }
+            }
+        }
+    }
+}
+
+impl PathInput<'_> {
+    /// Writes the path as it goes on the wire, into a byte buffer.
+    pub(crate) fn write_wire_bytes(&self, out: &mut Vec<u8>) {
+        match *self {
+            PathInput::Wire("") => out.push(b'/'),
+            PathInput::Wire(p) => out.extend_from_slice(p.as_bytes()),
+            PathInput::Raw { prefix, segments } => {
+                out.extend_from_slice(prefix.as_bytes());
+                for seg in segments {
+                    out.push(b'/');
+                    encoding::encode_raw_bytes(seg.as_bytes(), Rule::Path, out);
+                }
+                if prefix.is_empty() && segments.is_empty() {
+                    out.push(b'/');
                 }
             }
         }

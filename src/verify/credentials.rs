@@ -1,6 +1,5 @@
 //! Where the verifier finds secrets: a store the embedder implements, and an in-memory one.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -8,6 +7,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::key_cache::FxHashMap;
 use crate::credentials::validate_access_key_id;
 use crate::{Error, SigningTime};
 
@@ -138,7 +138,7 @@ impl<S: CredentialStore + ?Sized> CredentialStore for &S {
 /// ```
 #[derive(Default)]
 pub struct InMemoryCredentials {
-    keys: ArcSwap<HashMap<String, StoredCredential>>,
+    keys: ArcSwap<FxHashMap<String, StoredCredential>>,
 }
 
 impl InMemoryCredentials {
@@ -152,7 +152,7 @@ impl InMemoryCredentials {
     pub fn insert(&self, access_key_id: &str, credential: StoredCredential) -> Result<(), Error> {
         validate_access_key_id(access_key_id)?;
         self.keys.rcu(|keys| {
-            let mut keys = HashMap::clone(keys);
+            let mut keys = FxHashMap::clone(keys);
             keys.insert(access_key_id.to_owned(), credential.clone());
             keys
         });
@@ -163,7 +163,7 @@ impl InMemoryCredentials {
     pub fn remove(&self, access_key_id: &str) -> bool {
         let mut removed = false;
         self.keys.rcu(|keys| {
-            let mut keys = HashMap::clone(keys);
+            let mut keys = FxHashMap::clone(keys);
             removed = keys.remove(access_key_id).is_some();
             keys
         });

@@ -5,6 +5,7 @@
 //! or removing a key takes effect on the next request.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -26,9 +27,58 @@ struct Entry {
     key: SigningKey,
 }
 
+/// A multiply-rotate hash (FxHash) for the maps keyed by access key id, several times cheaper
+/// than SipHash on these short keys. Flooding is not a concern: a request can only look a key
+/// up; entries are added for stored credentials only (by the operator, or by the cache after a
+/// store hit), so no request grows a probe sequence.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    map: ArcSwap<HashMap<String, Vec<Arc<Entry>>>>,
+    map: ArcSwap<FxHashMap<String, Vec<Arc<Entry>>>>,
 }
 
 impl KeyCache {
@@ -64,9 +114,9 @@ impl KeyCache {
         });
         self.map.rcu(|map| {
             let mut map = if map.len() >= MAX_CACHED_ACCESS_KEYS {
-                HashMap::new()
+                FxHashMap::default()
             } else {
-                HashMap::clone(map)
+                FxHashMap::clone(map)
             };
             let entries = map.entry(access_key_id.to_owned()).or_default();
             // Entries for an older secret are dead: drop them with the oldest ones.

@@ -156,6 +156,33 @@ const PRESIGN_PARAMS: [&str; 8] = [
 /// Signature Version 2 query parameters: their presence is auth material too.
 const SIGV2_PARAMS: [&str; 2] = ["AWSAccessKeyId", "Signature"];
 
+/// Which of `params` (names without `%`, `+` or space) the decoded `wire` name equals ignoring
+/// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
+/// escapes, the wire text is the decoded text as far as these names can tell.
+fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static str, bool)> {
+    // Every name here has 9 bytes or more; most wire names differ from all in their first
+    // letter (an escape aside).
+    let lower_first = |s: &str| s.as_bytes().first().map_or(0, |b| b | 0x20);
+    let first = lower_first(wire);
+    if wire.len() < 9 || (first != b'%' && !params.iter().any(|p| lower_first(p) == first)) {
+        return None;
+    }
+    // The common case, an exact match, first.
+    if let Some(i) = params.iter().position(|p| *p == wire) {
+        return params.get(i).map(|&p| (i, p, true));
+    }
+    if !wire.contains('%') {
+        return params
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(wire))
+            .and_then(|i| params.get(i).map(|&p| (i, p, false)));
+    }
+    params
+        .iter()
+        .position(|p| decoded_eq_ignore_case(wire, p))
+        .and_then(|i| params.get(i).map(|&p| (i, p, decoded_eq(wire, p))))
+}
+
 fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
     if wire.len() < name.len() {
         return false;
@@ -166,6 +193,12 @@ fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
 }
 
 fn decoded_eq(wire: &str, value: &str) -> bool {
+    // For values without `%`, `+` or space (parameter names and the algorithm), a wire text of
+    // the same length or without escapes matches only byte for byte.
+    let plain = !value.contains(['%', '+', ' ']);
+    if plain && (wire.len() <= value.len() || !wire.contains('%')) {
+        return wire == value;
+    }
     Decoded::new(wire.as_bytes(), Rule::Query).eq(value.bytes())
 }
 
@@ -184,11 +217,8 @@ fn detect_in<H: Headers + ?Sized>(
 ) -> Result<Mechanism, VerifyError> {
     let authorizations = request.headers.values("authorization").count();
     let presigned = query.pairs().any(|(name, _)| {
-        PRESIGN_PARAMS
-            .iter()
-            .take(6)
-            .chain(SIGV2_PARAMS.iter())
-            .any(|p| decoded_eq_ignore_case(name, p))
+        match_param(name, PRESIGN_PARAMS.get(..6).unwrap_or_default()).is_some()
+            || match_param(name, &SIGV2_PARAMS).is_some()
     });
     match (authorizations, presigned) {
         (0, false) => Ok(Mechanism::Anonymous),
@@ -362,18 +392,23 @@ impl<'a> Iterator for SignedHeaderNames<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
+        // Names are short: a byte loop, not a search set up per name. A `;` or `%` is ASCII,
+        // so the offsets are character boundaries.
+        let bytes = rest.as_bytes();
         let found = if self.encoded {
-            rest.char_indices()
-                .find(|&(i, c)| {
-                    c == ';'
-                        || (c == '%'
-                            && rest
+            bytes
+                .iter()
+                .enumerate()
+                .find(|&(i, &b)| {
+                    b == b';'
+                        || (b == b'%'
+                            && bytes
                                 .get(i + 1..i + 3)
-                                .is_some_and(|h| h.eq_ignore_ascii_case("3B")))
+                                .is_some_and(|h| h.eq_ignore_ascii_case(b"3B")))
                 })
-                .map(|(i, c)| (i, if c == ';' { 1 } else { 3 }))
+                .map(|(i, &b)| (i, if b == b';' { 1 } else { 3 }))
         } else {
-            rest.find(';').map(|i| (i, 1))
+            bytes.iter().position(|&b| b == b';').map(|i| (i, 1))
         };
         match found {
             Some((i, len)) => {
@@ -778,14 +813,20 @@ impl<S: CredentialStore> Verifier<S> {
             let lower_is_amz = name
                 .get(..6)
                 .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
-            if lower_is_amz {
-                let lower = name.to_ascii_lowercase();
-                if !parsed.signed_headers.contains(&lower)
-                    && !self.config.unsigned_header_exemptions.contains(&lower)
-                    && !not_signed.contains(&lower)
-                {
-                    not_signed.push(lower);
-                }
+            // Compared ignoring case rather than lowercased: no allocation unless it fails.
+            if lower_is_amz
+                && !parsed
+                    .signed_headers
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(name))
+                && !self
+                    .config
+                    .unsigned_header_exemptions
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(name))
+                && !not_signed.iter().any(|n| n.eq_ignore_ascii_case(name))
+            {
+                not_signed.push(name.to_ascii_lowercase());
             }
         }
         if !not_signed.is_empty() {
@@ -835,13 +876,9 @@ impl<S: CredentialStore> Verifier<S> {
         }
 
         // The signature, over the canonical request streamed into SHA-256.
-        let mut signature = [0u8; 32];
-        let well_formed = parsed.signature_hex.len() == 64
-            && parsed
-                .signature_hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            && hex::decode_to_slice(parsed.signature_hex, &mut signature).is_ok();
+        let decoded = crate::signing_key::decode_lower_hex32(parsed.signature_hex);
+        let well_formed = decoded.is_some();
+        let signature = decoded.unwrap_or([0; 32]);
         let headers = WithAuthority {
             headers: request.headers,
             authority: request.authority,
@@ -858,14 +895,24 @@ impl<S: CredentialStore> Verifier<S> {
         let mut hasher = Sha256::new();
         // A signed header the request does not carry is a mismatch even when it was signed
         // with an empty value: absent is not empty.
-        let missing = write_canonical_request(&parts, &mut hasher).map_err(|e| {
-            VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
-        })?;
+        let missing = write_canonical_request(&parts, &mut crate::sink::gathering(&mut hasher))
+            .map_err(|e| {
+                VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
+            })?;
         let hash: [u8; 32] = hasher.finalize().into();
         let mut mac = signing_key.mac();
-        write_string_to_sign(parsed.amz_date.as_str(), scope.scope(), &hash, &mut mac);
-        let mac_ok = mac.verify_slice(&signature).is_ok();
-        if !well_formed || !mac_ok || missing.is_some() {
+        write_string_to_sign(
+            parsed.amz_date.as_str(),
+            scope.scope(),
+            &hash,
+            &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
+        );
+        // Constant time, with one optimisation barrier rather than one per byte.
+        let computed: [u8; 32] = mac.finalize().into_bytes().into();
+        if !well_formed
+            || !crate::signing_key::constant_time_eq(&computed, &signature)
+            || missing.is_some()
+        {
             let mut text = Vec::new();
             let _ = write_canonical_request(&parts, &mut text);
             let mut sts = Vec::new();
@@ -1083,21 +1130,22 @@ fn parse_presigned<'r>(
     // Index of each auth parameter; case variants and repeats are errors.
     let mut found: [Option<usize>; 8] = [None; 8];
     for (i, (name, _)) in query.pairs().enumerate() {
-        for (slot, param) in found.iter_mut().zip(PRESIGN_PARAMS) {
-            if decoded_eq_ignore_case(name, param) {
-                if !decoded_eq(name, param) {
-                    return Err(malformed(format!("{param} is spelled with the wrong case")));
-                }
-                if slot.is_some() {
+        if let Some((k, param, exact)) = match_param(name, &PRESIGN_PARAMS) {
+            if !exact {
+                return Err(malformed(format!("{param} is spelled with the wrong case")));
+            }
+            match found.get_mut(k) {
+                Some(Some(_)) => {
                     return Err(malformed(format!("{param} appears more than once")));
                 }
-                *slot = Some(i);
+                Some(slot) => *slot = Some(i),
+                None => {}
             }
         }
     }
     if query
         .pairs()
-        .any(|(n, _)| SIGV2_PARAMS.iter().any(|p| decoded_eq_ignore_case(n, p)))
+        .any(|(n, _)| match_param(n, &SIGV2_PARAMS).is_some())
     {
         return Err(VerifyError::UnsupportedMechanism);
     }
