@@ -112,7 +112,9 @@ impl<'a> PresignRequest<'a> {
         self
     }
 
-    /// Extra headers to sign; the client must send them with exactly these values.
+    /// Extra headers to sign; the client must send them with exactly these values. Names are
+    /// letters, digits and `-_.~` (every S3 header); values may not hold control characters
+    /// other than tab (a folded value is returned in its one-line canonical form).
     pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
         self.headers = headers;
         self
@@ -191,7 +193,14 @@ impl<'a> PresignRequest<'a> {
             });
         }
         for (name, value) in self.headers {
-            if !is_token(name) {
+            // Letters, digits and `-_.~` only: other token characters (`!`, `#`, `*`, …) would
+            // be percent-encoded in `X-Amz-SignedHeaders`, which verifiers read as plain names.
+            // No S3 header has them.
+            if !is_token(name)
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+            {
                 return Err(Error::InvalidHeaderName((*name).to_owned()));
             }
             if ["host", "authorization"]

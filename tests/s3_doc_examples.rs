@@ -184,3 +184,23 @@ fn presigned_header_values_with_line_breaks_are_returned_folded() {
         assert!(verified.is_ok(), "{value:?}: {verified:?}");
     }
 }
+
+/// A header name with characters that `X-Amz-SignedHeaders` would carry percent-encoded is
+/// refused up front, rather than signed into a URL no verifier accepts.
+#[test]
+fn presigned_header_names_must_not_need_encoding() {
+    let signer = signer();
+    for name in ["a!b", "x*y", "a#b", "q|r"] {
+        let headers = [(name, "v")];
+        let req = presign::PresignRequest::new("GET", "https", "bucket.s3.amazonaws.com", "/k")
+            .headers(&headers);
+        assert!(
+            matches!(signer.presign(&req, time()), Err(presign::Error::InvalidHeaderName(n)) if n == name),
+            "{name}"
+        );
+    }
+    let ok = [("x-amz-meta-a_b.c~d", "v")];
+    let req =
+        presign::PresignRequest::new("GET", "https", "bucket.s3.amazonaws.com", "/k").headers(&ok);
+    assert!(signer.presign(&req, time()).is_ok());
+}
