@@ -8,6 +8,7 @@ use core::cmp::Ordering;
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
+use crate::canonical::reserved_query_param;
 use crate::canonical::{
     PathInput, PayloadHash, UriEncoding, is_token, sort_by, sorted_raw_order, validate_value,
     validate_wire_path, write_canonical_uri,
@@ -18,7 +19,11 @@ use crate::signer::DayKey;
 use crate::string_to_sign::ALGORITHM;
 use crate::{Error, Expiry, Signer, SigningTime};
 
-/// The query parameters a presigned URL's signature is made of; callers cannot set them.
+/// The query parameters a presigned URL's signature is made of. Callers cannot set them, nor
+/// Signature Version 2's `AWSAccessKeyId` and `Signature` (in any case), which verifiers read
+/// as auth material too ([`Error::ReservedQueryParameter`]). `X-Amz-Content-Sha256` is
+/// accepted only with the request's own payload hash as its value
+/// ([`PresignRequest::payload`]).
 pub const AUTH_QUERY_PARAMS: &[&str] = &[
     "X-Amz-Algorithm",
     "X-Amz-Credential",
@@ -175,16 +180,19 @@ impl<'a> PresignRequest<'a> {
                 limit,
             });
         }
-        for (name, _) in self.query {
-            let maybe_reserved = name
-                .get(..6)
-                .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
-            if let Some(reserved) = AUTH_QUERY_PARAMS
-                .iter()
-                .find(|p| maybe_reserved && p.eq_ignore_ascii_case(name))
-            {
-                return Err(Error::ReservedQueryParameter((*reserved).to_owned()));
-            }
+        // Every name a verifier reads as auth material, not only those written here: a URL
+        // with SigV2's `AWSAccessKeyId` would never verify. `X-Amz-Content-Sha256` may carry
+        // the payload hash this request is signed with (and nothing else), spelled exactly.
+        let binds_payload = |name: &str, value: &str| {
+            name == "X-Amz-Content-Sha256" && value == self.payload.as_str()
+        };
+        if let Some(reserved) = self
+            .query
+            .iter()
+            .filter(|(n, v)| !binds_payload(n, v))
+            .find_map(|(n, _)| reserved_query_param(n))
+        {
+            return Err(Error::ReservedQueryParameter(reserved.to_owned()));
         }
         if self.headers.len() >= MAX_SIGNED_HEADERS {
             return Err(Error::TooMany {

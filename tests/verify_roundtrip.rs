@@ -320,3 +320,61 @@ proptest! {
         prop_assert!(run(&v, c.method, &extra, &sent, now).is_err());
     }
 }
+
+/// Fuzzing found a URL the signer made and no verifier accepts: a caller's `AWSAccessKeyId`
+/// query parameter (SigV2 auth material) beside the SigV4 ones. Every name the verifier reads as
+/// auth material, in any case, is now refused by the signer.
+#[test]
+fn auth_material_names_cannot_be_presigned() {
+    let signer = signer(None, "us-east-1");
+    let time = SigningTime::from_unix_timestamp(1_000_000_000).unwrap();
+    for name in [
+        "AWSAccessKeyId",
+        "awsaccesskeyid",
+        "Signature",
+        "SIGNATURE",
+        "x-amz-content-sha256",
+        "X-Amz-Algorithm",
+        "x-amz-credential",
+        "X-AMZ-DATE",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
+    ] {
+        let query = [("", ""), (name, "")];
+        let request = PresignRequest::new("GET", "https", "bucket.s3.amazonaws.com", "/")
+            .query(&query)
+            .expires(Expiry::from_secs(1).unwrap());
+        match signer.presign(&request, time) {
+            Err(presign::Error::ReservedQueryParameter(reserved)) => {
+                assert!(reserved.eq_ignore_ascii_case(name), "{reserved} for {name}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // `X-Amz-Content-Sha256` only with the payload hash the URL is signed with.
+    let query = [("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")];
+    let other_hash = PayloadHash::from_body(b"other");
+    let request = PresignRequest::new("PUT", "https", "bucket.s3.amazonaws.com", "/")
+        .query(&query)
+        .payload(other_hash)
+        .expires(Expiry::from_secs(60).unwrap());
+    assert!(matches!(
+        signer.presign(&request, time),
+        Err(presign::Error::ReservedQueryParameter(_))
+    ));
+    // Names that only resemble them are signed, and verify.
+    for name in ["AWSAccessKeyIdX", "Signatures", "X-Amz-Meta", "signature "] {
+        let query = [(name, "1")];
+        let request = PresignRequest::new("GET", "https", "bucket.s3.amazonaws.com", "/")
+            .query(&query)
+            .expires(Expiry::from_secs(60).unwrap());
+        let url = signer.presign(&request, time).unwrap().into_url();
+        let target = url.strip_prefix("https://bucket.s3.amazonaws.com").unwrap();
+        let headers = [("host", "bucket.s3.amazonaws.com")];
+        let verified =
+            verifier(None).verify(&IncomingRequest::new("GET", target, &headers[..]), time);
+        assert!(verified.is_ok(), "{name}: {verified:?}");
+    }
+}

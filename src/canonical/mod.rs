@@ -15,7 +15,9 @@ pub use payload::{EMPTY_SHA256, PayloadHash, Sha256Hex};
 pub use uri::UriEncoding;
 
 pub(crate) use headers::{Overlay, is_token, validate_value, write_canonical_headers};
-pub(crate) use query::{WireQuery, sort_by, sorted_raw_order};
+pub(crate) use query::{
+    PRESIGN_PARAMS, SIGV2_PARAMS, WireQuery, reserved_query_param, sort_by, sorted_raw_order,
+};
 pub(crate) use uri::{PathInput, validate_wire_path, write_canonical_uri};
 
 use crate::Error;

@@ -8,6 +8,32 @@ use crate::encoding::{self, Component, Rule, Text};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_REQUEST_TARGET_LEN};
 use crate::sink::Sink;
 
+/// The query parameters that carry presigned-URL auth material, as the verifier reads them
+/// (by index: the order matters there). A verifier matches them ignoring case.
+pub(crate) const PRESIGN_PARAMS: [&str; 8] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+];
+
+/// Signature Version 2 query parameters: their presence is auth material too.
+pub(crate) const SIGV2_PARAMS: [&str; 2] = ["AWSAccessKeyId", "Signature"];
+
+/// The auth parameter a decoded query parameter name would be read as by the verifier (ignoring
+/// ASCII case), if any. The presigner refuses such names: a URL carrying one is never accepted.
+pub(crate) fn reserved_query_param(name: &str) -> Option<&'static str> {
+    PRESIGN_PARAMS
+        .iter()
+        .chain(SIGV2_PARAMS.iter())
+        .find(|p| p.eq_ignore_ascii_case(name))
+        .copied()
+}
+
 /// One `name[=value]` pair of a wire query, as byte offsets (u16: the target is bounded by
 /// [`MAX_REQUEST_TARGET_LEN`]).
 #[derive(Clone, Copy, Default, Debug)]

@@ -141,20 +141,7 @@ pub enum Mechanism {
     AuthorizationHeader,
 }
 
-/// The presigned-URL query parameters, and whether `name` (decoded) is one, ignoring case.
-const PRESIGN_PARAMS: [&str; 8] = [
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-    "X-Amz-Security-Token",
-    "X-Amz-Content-Sha256",
-];
-
-/// Signature Version 2 query parameters: their presence is auth material too.
-const SIGV2_PARAMS: [&str; 2] = ["AWSAccessKeyId", "Signature"];
+use crate::canonical::{PRESIGN_PARAMS, SIGV2_PARAMS};
 
 /// Which of `params` (names without `%`, `+` or space) the decoded `wire` name equals ignoring
 /// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
