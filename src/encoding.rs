@@ -69,18 +69,24 @@ pub(crate) fn validate_wire(wire: &[u8]) -> Result<(), BadEscape> {
     let mut i = 0;
     while let Some(&b) = wire.get(i) {
         if b == b'%' {
-            match (wire.get(i + 1), wire.get(i + 2)) {
-                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
+            match (wire.get(i.saturating_add(1)), wire.get(i.saturating_add(2))) {
+                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                    i = i.saturating_add(3)
+                }
                 _ => return Err(BadEscape),
             }
         } else {
-            i += 1;
+            i = i.saturating_add(1);
         }
     }
     Ok(())
 }
 
 #[inline]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "each arm's range keeps the result within 0..16"
+)]
 fn hex_val(b: u8) -> u8 {
     match b {
         b'0'..=b'9' => b - b'0',
@@ -111,22 +117,25 @@ impl Iterator for Decoded<'_> {
     fn next(&mut self) -> Option<u8> {
         let b = *self.wire.get(self.pos)?;
         match b {
-            b'%' => match (self.wire.get(self.pos + 1), self.wire.get(self.pos + 2)) {
+            b'%' => match (
+                self.wire.get(self.pos.saturating_add(1)),
+                self.wire.get(self.pos.saturating_add(2)),
+            ) {
                 (Some(&h), Some(&l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                    self.pos += 3;
+                    self.pos = self.pos.saturating_add(3);
                     Some(hex_val(h) << 4 | hex_val(l))
                 }
                 _ => {
-                    self.pos += 1;
+                    self.pos = self.pos.saturating_add(1);
                     Some(b'%')
                 }
             },
             b'+' if self.rule == Rule::Query => {
-                self.pos += 1;
+                self.pos = self.pos.saturating_add(1);
                 Some(b' ')
             }
             _ => {
-                self.pos += 1;
+                self.pos = self.pos.saturating_add(1);
                 Some(b)
             }
         }
@@ -189,10 +198,16 @@ pub(crate) fn query_text_is_canonical(query: &str) -> bool {
     }
     let mut rest = query;
     while let Some(i) = rest.find('%') {
-        let escape = rest.as_bytes().get(i + 1..i + 3);
+        let escape = rest
+            .as_bytes()
+            .get(i.saturating_add(1)..i.saturating_add(3));
         let Some(&[h, l]) = escape else {
             return false;
         };
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "each arm's range keeps the result within 0..16"
+        )]
         let digit = |c: u8| match c {
             b'0'..=b'9' => Some(c - b'0'),
             b'A'..=b'F' => Some(c - b'A' + 10),
@@ -202,7 +217,7 @@ pub(crate) fn query_text_is_canonical(query: &str) -> bool {
             (Some(h), Some(l)) if !Rule::Query.keeps((h << 4) | l) => {}
             _ => return false,
         }
-        rest = rest.get(i + 3..).unwrap_or("");
+        rest = rest.get(i.saturating_add(3)..).unwrap_or("");
     }
     true
 }
@@ -264,6 +279,10 @@ pub(crate) fn encode_raw_bytes(raw: &[u8], rule: Rule, out: &mut Vec<u8>) {
 }
 
 #[inline(always)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "callers pass a nibble (< 16), so the digit stays within '0'..='F'"
+)]
 fn upper_hex_digit(nibble: u8) -> u8 {
     if nibble < 10 {
         b'0' + nibble
@@ -309,8 +328,11 @@ impl Iterator for CanonicalBytes<'_> {
     #[inline]
     fn next(&mut self) -> Option<u8> {
         if self.pending_len > 0 {
-            let b = self.pending.get(2 - self.pending_len).copied();
-            self.pending_len -= 1;
+            let b = self
+                .pending
+                .get(2usize.saturating_sub(self.pending_len))
+                .copied();
+            self.pending_len = self.pending_len.saturating_sub(1);
             return b;
         }
         let b = match &mut self.source {

@@ -75,13 +75,17 @@ impl<'a> WireQuery<'a> {
         };
         let mut start = 0usize;
         for segment in query.split('&') {
-            let end = start + segment.len();
+            let end = start.saturating_add(segment.len());
             if !segment.is_empty() {
                 let eq = segment.bytes().position(|b| b == b'=');
-                let name_end = eq.map_or(end, |i| start + i);
+                let name_end = eq.map_or(end, |i| start.saturating_add(i));
                 // `name=` or `name=value`: a missing `=` or a second one is not canonical.
-                parsed.canonical &=
-                    eq.is_some_and(|i| !segment.get(i + 1..).unwrap_or("").contains('='));
+                parsed.canonical &= eq.is_some_and(|i| {
+                    !segment
+                        .get(i.saturating_add(1)..)
+                        .unwrap_or("")
+                        .contains('=')
+                });
                 let slot = parsed.spans.get_mut(parsed.len).ok_or(Error::TooMany {
                     what: "query parameters",
                     limit: MAX_QUERY_PAIRS,
@@ -92,12 +96,12 @@ impl<'a> WireQuery<'a> {
                     name_end: u16::try_from(name_end).unwrap_or(u16::MAX),
                     value_end: u16::try_from(end).unwrap_or(u16::MAX),
                 };
-                parsed.len += 1;
+                parsed.len = parsed.len.saturating_add(1);
             } else {
                 // An empty segment is skipped: the text is not the canonical query as it is.
                 parsed.canonical = false;
             }
-            start = end + 1;
+            start = end.saturating_add(1);
         }
         Ok(parsed)
     }
@@ -113,7 +117,7 @@ impl<'a> WireQuery<'a> {
             usize::from(span.value_end),
         );
         let name = self.query.get(s..n).unwrap_or("");
-        let value = self.query.get((n + 1).min(e)..e).unwrap_or("");
+        let value = self.query.get(n.saturating_add(1).min(e)..e).unwrap_or("");
         (name, value)
     }
 
@@ -162,7 +166,7 @@ impl<'a> WireQuery<'a> {
             if Some(i) != skip {
                 if let (Some(slot), Ok(idx)) = (order.get_mut(n), u8::try_from(i)) {
                     *slot = idx;
-                    n += 1;
+                    n = n.saturating_add(1);
                 }
             }
         }
@@ -203,7 +207,7 @@ impl<'a> WireQuery<'a> {
             }
             let (start, end) = (usize::from(span.name_start), usize::from(span.value_end));
             run = match run {
-                Some((s, e)) if e + 1 == start => Some((s, end)),
+                Some((s, e)) if e.saturating_add(1) == start => Some((s, end)),
                 Some(done) => {
                     flush(done, sink);
                     Some((start, end))
@@ -222,14 +226,14 @@ pub(crate) fn sort_by(items: &mut [u8], mut cmp: impl FnMut(u8, u8) -> Ordering)
     for i in 1..items.len() {
         let mut j = i;
         while j > 0 {
-            let (Some(&prev), Some(&cur)) = (items.get(j - 1), items.get(j)) else {
+            let (Some(&prev), Some(&cur)) = (items.get(j.saturating_sub(1)), items.get(j)) else {
                 break;
             };
             if cmp(prev, cur) != Ordering::Greater {
                 break;
             }
-            items.swap(j - 1, j);
-            j -= 1;
+            items.swap(j.saturating_sub(1), j);
+            j = j.saturating_sub(1);
         }
     }
 }

@@ -259,14 +259,14 @@ impl CredentialScope {
                 if let Some(end) = scope.ends.get_mut(slashes) {
                     *end = scope.len;
                 }
-                slashes += 1;
+                slashes = slashes.saturating_add(1);
             }
-            scope.len += 1;
+            scope.len = scope.len.saturating_add(1);
         }
         if slashes != 4 {
             return Err(malformed(format!(
                 "the credential must have 5 slash-separated parts, not {}",
-                slashes + 1
+                slashes.saturating_add(1)
             )));
         }
         if core::str::from_utf8(scope.text()).is_err() {
@@ -283,7 +283,9 @@ impl CredentialScope {
         let start = if i == 0 {
             0
         } else {
-            self.ends.get(i - 1).map_or(0, |e| e + 1)
+            self.ends
+                .get(i.saturating_sub(1))
+                .map_or(0, |e| e.saturating_add(1))
         };
         let end = self.ends.get(i).copied().unwrap_or(self.len);
         self.text()
@@ -309,7 +311,7 @@ impl CredentialScope {
     }
     /// `date/region/service/aws4_request`.
     fn scope(&self) -> &str {
-        let start = self.ends.first().map_or(0, |e| e + 1);
+        let start = self.ends.first().map_or(0, |e| e.saturating_add(1));
         self.text()
             .get(start..)
             .and_then(|b| core::str::from_utf8(b).ok())
@@ -342,9 +344,9 @@ impl<'a> SignedHeaderList<'a> {
             return Err(malformed("SignedHeaders is empty".into()));
         }
         let mut previous: Option<&str> = None;
-        let mut count = 0;
+        let mut count = 0usize;
         for name in self.iter() {
-            count += 1;
+            count = count.saturating_add(1);
             if count > MAX_SIGNED_HEADERS {
                 return Err(VerifyError::RequestTooLarge(format!(
                     "more than {MAX_SIGNED_HEADERS} signed headers"
@@ -390,7 +392,7 @@ impl<'a> Iterator for SignedHeaderNames<'a> {
                     b == b';'
                         || (b == b'%'
                             && bytes
-                                .get(i + 1..i + 3)
+                                .get(i.saturating_add(1)..i.saturating_add(3))
                                 .is_some_and(|h| h.eq_ignore_ascii_case(b"3B")))
                 })
                 .map(|(i, &b)| (i, if b == b';' { 1 } else { 3 }))
@@ -399,7 +401,7 @@ impl<'a> Iterator for SignedHeaderNames<'a> {
         };
         match found {
             Some((i, len)) => {
-                self.rest = rest.get(i + len..);
+                self.rest = rest.get(i.saturating_add(len)..);
                 rest.get(..i)
             }
             None => {
@@ -845,7 +847,9 @@ impl<S: CredentialStore> Verifier<S> {
             expires_at = Some(end);
         } else {
             let skew = i64::from(self.config.clock_skew_secs);
-            let diff = now.unix_timestamp() - parsed.signing_time.unix_timestamp();
+            let diff = now
+                .unix_timestamp()
+                .saturating_sub(parsed.signing_time.unix_timestamp());
             if diff.abs() > skew {
                 return Err(VerifyError::RequestTimeTooSkewed {
                     request_time: parsed.signing_time,
@@ -1068,12 +1072,12 @@ fn token_matches(sent: &str, encoded: bool, stored: &str) -> bool {
     if encoded {
         for (i, b) in Decoded::new(sent.as_bytes(), Rule::Query).enumerate() {
             compare(i, b);
-            len = i + 1;
+            len = i.saturating_add(1);
         }
     } else {
         for (i, b) in sent.bytes().enumerate() {
             compare(i, b);
-            len = i + 1;
+            len = i.saturating_add(1);
         }
     }
     core::hint::black_box(diff) == 0 && len == stored.len() && len <= MAX_SESSION_TOKEN_LEN
@@ -1189,7 +1193,7 @@ fn parse_presigned<'r>(
                     VerifyError::InvalidArgument("X-Amz-Content-Sha256 is invalid".into())
                 })?;
                 *slot = b;
-                n += 1;
+                n = n.saturating_add(1);
             }
             let text = core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or("");
             match PayloadHash::parse(text) {
@@ -1231,7 +1235,7 @@ fn parse_amz(wire: &[u8], encoded: bool) -> Option<SigningTime> {
     let mut push = |b: u8| {
         let slot = buf.get_mut(n)?;
         *slot = b;
-        n += 1;
+        n = n.saturating_add(1);
         Some(())
     };
     if encoded {
@@ -1251,7 +1255,7 @@ fn auth_component<'v>(text: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
     let text = text.trim_start_matches(' ');
     let after = text.strip_prefix(name)?.strip_prefix('=')?;
     Some(match after.find(',') {
-        Some(i) => (after.get(..i)?, after.get(i + 1..)?),
+        Some(i) => (after.get(..i)?, after.get(i.saturating_add(1)..)?),
         None => (after, ""),
     })
 }
