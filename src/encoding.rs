@@ -87,7 +87,7 @@ pub(crate) fn validate_wire(wire: &[u8]) -> Result<(), BadEscape> {
     clippy::arithmetic_side_effects,
     reason = "each arm's range keeps the result within 0..16"
 )]
-fn hex_val(b: u8) -> u8 {
+pub(crate) fn hex_val(b: u8) -> u8 {
     match b {
         b'0'..=b'9' => b - b'0',
         b'a'..=b'f' => b - b'a' + 10,
@@ -183,43 +183,6 @@ pub(crate) fn wire_is_canonical(wire: &[u8], rule: Rule) -> bool {
         bad_found |= bad(b2, b1, b, rule);
     }
     !bad_found
-}
-
-/// Whether a whole query string is canonical text: every byte unreserved, `&`, `=` or an
-/// uppercase escape of a byte the query rule encodes. Then every escape is valid, and every name
-/// and value is canonical (a value with a second `=` aside, which the caller checks).
-///
-/// Queries have few escapes (a presigned URL's credential has four): one branch-free pass over
-/// the bytes, then a look at each `%` only.
-pub(crate) fn query_text_is_canonical(query: &str) -> bool {
-    let plain = |b: u8| Rule::Query.keeps(b) | (b == b'&') | (b == b'=') | (b == b'%');
-    if !query.bytes().fold(true, |ok, b| ok & plain(b)) {
-        return false;
-    }
-    let mut rest = query;
-    while let Some(i) = rest.find('%') {
-        let escape = rest
-            .as_bytes()
-            .get(i.saturating_add(1)..i.saturating_add(3));
-        let Some(&[h, l]) = escape else {
-            return false;
-        };
-        #[allow(
-            clippy::arithmetic_side_effects,
-            reason = "each arm's range keeps the result within 0..16"
-        )]
-        let digit = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        };
-        match (digit(h), digit(l)) {
-            (Some(h), Some(l)) if !Rule::Query.keeps((h << 4) | l) => {}
-            _ => return false,
-        }
-        rest = rest.get(i.saturating_add(3)..).unwrap_or("");
-    }
-    true
 }
 
 /// Writes the canonical encoding of raw bytes.

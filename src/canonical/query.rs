@@ -62,46 +62,68 @@ impl<'a> WireQuery<'a> {
                 limit: MAX_REQUEST_TARGET_LEN,
             });
         }
-        // A query in canonical form (what presigners send) has valid escapes by construction.
-        let canonical_text = encoding::query_text_is_canonical(query);
-        if !canonical_text {
-            encoding::validate_wire(query.as_bytes()).map_err(|_| Error::InvalidQuery)?;
-        }
         let mut parsed = WireQuery {
             query,
             spans: [Span::default(); MAX_QUERY_PAIRS],
             len: 0,
-            canonical: canonical_text,
+            canonical: true,
         };
-        let mut start = 0usize;
-        for segment in query.split('&') {
-            let end = start.saturating_add(segment.len());
-            if !segment.is_empty() {
-                let eq = segment.bytes().position(|b| b == b'=');
-                let name_end = eq.map_or(end, |i| start.saturating_add(i));
-                // `name=` or `name=value`: a missing `=` or a second one is not canonical.
-                parsed.canonical &= eq.is_some_and(|i| {
-                    !segment
-                        .get(i.saturating_add(1)..)
-                        .unwrap_or("")
-                        .contains('=')
-                });
-                let slot = parsed.spans.get_mut(parsed.len).ok_or(Error::TooMany {
-                    what: "query parameters",
-                    limit: MAX_QUERY_PAIRS,
-                })?;
-                // Offsets fit in u16: the query is at most MAX_REQUEST_TARGET_LEN bytes.
-                *slot = Span {
-                    name_start: u16::try_from(start).unwrap_or(u16::MAX),
-                    name_end: u16::try_from(name_end).unwrap_or(u16::MAX),
-                    value_end: u16::try_from(end).unwrap_or(u16::MAX),
-                };
-                parsed.len = parsed.len.saturating_add(1);
-            } else {
-                // An empty segment is skipped: the text is not the canonical query as it is.
-                parsed.canonical = false;
+        // One pass over the bytes: split on `&`, find each pair's first `=`, check every escape,
+        // and note whether the text is already canonical (only unreserved bytes and uppercase
+        // escapes of reserved ones, one `=` per pair, no empty segment), as presigners send it.
+        let bytes = query.as_bytes();
+        let (mut start, mut i) = (0usize, 0usize);
+        let mut name_end: Option<usize> = None;
+        loop {
+            let byte = bytes.get(i).copied();
+            match byte {
+                None | Some(b'&') => {
+                    if i == start {
+                        // An empty segment is skipped: the text is not the canonical query.
+                        parsed.canonical = false;
+                    } else {
+                        parsed.canonical &= name_end.is_some();
+                        let slot = parsed.spans.get_mut(parsed.len).ok_or(Error::TooMany {
+                            what: "query parameters",
+                            limit: MAX_QUERY_PAIRS,
+                        })?;
+                        // Offsets fit in u16: the query is at most MAX_REQUEST_TARGET_LEN bytes.
+                        let offset = |o: usize| u16::try_from(o).unwrap_or(u16::MAX);
+                        *slot = Span {
+                            name_start: offset(start),
+                            name_end: offset(name_end.unwrap_or(i)),
+                            value_end: offset(i),
+                        };
+                        parsed.len = parsed.len.saturating_add(1);
+                    }
+                    if byte.is_none() {
+                        break;
+                    }
+                    start = i.saturating_add(1);
+                    name_end = None;
+                }
+                Some(b'=') => {
+                    if name_end.is_none() {
+                        name_end = Some(i);
+                    } else {
+                        parsed.canonical = false;
+                    }
+                }
+                Some(b'%') => {
+                    let hex = |at: usize| bytes.get(at).copied().filter(u8::is_ascii_hexdigit);
+                    let (Some(high), Some(low)) =
+                        (hex(i.saturating_add(1)), hex(i.saturating_add(2)))
+                    else {
+                        return Err(Error::InvalidQuery);
+                    };
+                    let upper = |d: u8| !d.is_ascii_lowercase();
+                    let decoded = (encoding::hex_val(high) << 4) | encoding::hex_val(low);
+                    parsed.canonical &= upper(high) & upper(low) & !Rule::Query.keeps(decoded);
+                    i = i.saturating_add(2);
+                }
+                Some(b) => parsed.canonical &= Rule::Query.keeps(b),
             }
-            start = end.saturating_add(1);
+            i = i.saturating_add(1);
         }
         Ok(parsed)
     }

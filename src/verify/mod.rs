@@ -195,18 +195,15 @@ pub fn detect<H: Headers + ?Sized>(
     request: &IncomingRequest<'_, H>,
 ) -> Result<Mechanism, VerifyError> {
     let query = parse_query(request.query())?;
-    detect_in(request, &query)
+    detect_in(request, &AuthParams::scan(&query))
 }
 
 fn detect_in<H: Headers + ?Sized>(
     request: &IncomingRequest<'_, H>,
-    query: &WireQuery<'_>,
+    auth: &AuthParams,
 ) -> Result<Mechanism, VerifyError> {
     let authorizations = request.headers.values("authorization").count();
-    let presigned = query.pairs().any(|(name, _)| {
-        match_param(name, PRESIGN_PARAMS.get(..6).unwrap_or_default()).is_some()
-            || match_param(name, &SIGV2_PARAMS).is_some()
-    });
+    let presigned = auth.any_sigv4 || auth.any_sigv2;
     match (authorizations, presigned) {
         (0, false) => Ok(Mechanism::Anonymous),
         (0, true) => Ok(Mechanism::PresignedQuery),
@@ -215,6 +212,43 @@ fn detect_in<H: Headers + ?Sized>(
         (_, false) => Err(VerifyError::AuthorizationHeaderMalformed(
             "more than one Authorization header".into(),
         )),
+    }
+}
+
+/// The auth parameters of a query, found in one scan of its names.
+struct AuthParams {
+    /// Index of each of [`PRESIGN_PARAMS`] (spelled exactly; the first occurrence).
+    found: [Option<usize>; 8],
+    /// The first parameter spelled with the wrong case or repeated, and which of the two.
+    problem: Option<(&'static str, bool)>,
+    /// Any of the six parameters every presigned URL has, in any case.
+    any_sigv4: bool,
+    /// Any Signature Version 2 parameter.
+    any_sigv2: bool,
+}
+
+impl AuthParams {
+    fn scan(query: &WireQuery<'_>) -> Self {
+        let mut auth = AuthParams {
+            found: [None; 8],
+            problem: None,
+            any_sigv4: false,
+            any_sigv2: false,
+        };
+        for (i, (name, _)) in query.pairs().enumerate() {
+            if let Some((k, param, exact)) = match_param(name, &PRESIGN_PARAMS) {
+                auth.any_sigv4 |= k < 6;
+                match auth.found.get_mut(k) {
+                    Some(slot) if exact && slot.is_none() => *slot = Some(i),
+                    _ => {
+                        auth.problem = auth.problem.or(Some((param, exact)));
+                    }
+                }
+            } else if match_param(name, &SIGV2_PARAMS).is_some() {
+                auth.any_sigv2 = true;
+            }
+        }
+        auth
     }
 }
 
@@ -279,44 +313,33 @@ impl CredentialScope {
         self.buf.get(..self.len).unwrap_or_default()
     }
 
-    fn part(&self, i: usize) -> &str {
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends
-                .get(i.saturating_sub(1))
-                .map_or(0, |e| e.saturating_add(1))
-        };
-        let end = self.ends.get(i).copied().unwrap_or(self.len);
-        self.text()
-            .get(start..end)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
+    /// Every part, from one UTF-8 check of the text (validated when parsed).
+    fn parts(&self) -> ScopeParts<'_> {
+        let text = core::str::from_utf8(self.text()).unwrap_or("");
+        let [a, b, c, d] = self.ends;
+        let part = |start: usize, end: usize| text.get(start..end).unwrap_or("");
+        let after = |end: usize| end.saturating_add(1);
+        ScopeParts {
+            access_key_id: part(0, a),
+            date: part(after(a), b),
+            region: part(after(b), c),
+            service: part(after(c), d),
+            terminator: part(after(d), text.len()),
+            scope: part(after(a), text.len()),
+        }
     }
+}
 
-    fn access_key_id(&self) -> &str {
-        self.part(0)
-    }
-    fn date(&self) -> &str {
-        self.part(1)
-    }
-    fn region(&self) -> &str {
-        self.part(2)
-    }
-    fn service(&self) -> &str {
-        self.part(3)
-    }
-    fn terminator(&self) -> &str {
-        self.part(4)
-    }
+/// The parts of a [`CredentialScope`].
+#[derive(Clone, Copy)]
+pub(crate) struct ScopeParts<'a> {
+    access_key_id: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+    terminator: &'a str,
     /// `date/region/service/aws4_request`.
-    fn scope(&self) -> &str {
-        let start = self.ends.first().map_or(0, |e| e.saturating_add(1));
-        self.text()
-            .get(start..)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
-    }
+    scope: &'a str,
 }
 
 /// The `SignedHeaders` names, split on `;` (header auth) or `%3B` (query, as sent).
@@ -412,31 +435,6 @@ impl<'a> Iterator for SignedHeaderNames<'a> {
     }
 }
 
-/// The inline access key id of a verified request.
-#[derive(Clone, Copy)]
-struct InlineStr {
-    buf: [u8; 128],
-    len: usize,
-}
-
-impl InlineStr {
-    fn new(s: &str) -> Self {
-        let mut buf = [0u8; 128];
-        let len = s.len().min(128);
-        if let (Some(dst), Some(src)) = (buf.get_mut(..len), s.as_bytes().get(..len)) {
-            dst.copy_from_slice(src);
-        }
-        InlineStr { buf, len }
-    }
-
-    fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
-    }
-}
-
 /// A request whose signature verified.
 ///
 /// The access key id is the one whose secret verified the signature, and nothing else.
@@ -444,7 +442,6 @@ impl InlineStr {
 pub struct VerifiedRequest<'r> {
     mechanism: Mechanism,
     scope: CredentialScope,
-    access_key_id: InlineStr,
     signed_headers: SignedHeaderList<'r>,
     signing_time: SigningTime,
     expires_at: Option<SigningTime>,
@@ -467,7 +464,7 @@ impl<'r> VerifiedRequest<'r> {
 
     /// The access key id whose secret verified the signature.
     pub fn access_key_id(&self) -> &str {
-        self.access_key_id.as_str()
+        self.scope.parts().access_key_id
     }
 
     /// The date of the credential scope.
@@ -477,17 +474,17 @@ impl<'r> VerifiedRequest<'r> {
 
     /// The region of the credential scope.
     pub fn region(&self) -> &str {
-        self.scope.region()
+        self.scope.parts().region
     }
 
     /// The service of the credential scope.
     pub fn service(&self) -> &str {
-        self.scope.service()
+        self.scope.parts().service
     }
 
     /// `yyyyMMdd/region/service/aws4_request`.
     pub fn credential_scope(&self) -> &str {
-        self.scope.scope()
+        self.scope.parts().scope
     }
 
     /// The signed header names, lowercase and sorted.
@@ -682,10 +679,13 @@ impl<S: CredentialStore> Verifier<S> {
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let query = self.check_bounds(request)?;
-        match detect_in(request, &query)? {
+        let auth = AuthParams::scan(&query);
+        match detect_in(request, &auth)? {
             Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
-            Mechanism::PresignedQuery => self.verify_parsed(request, &query, now, true),
-            Mechanism::AuthorizationHeader => self.verify_parsed(request, &query, now, false),
+            Mechanism::PresignedQuery => self.verify_parsed(request, &query, &auth, now, true),
+            Mechanism::AuthorizationHeader => {
+                self.verify_parsed(request, &query, &auth, now, false)
+            }
         }
     }
 
@@ -696,8 +696,9 @@ impl<S: CredentialStore> Verifier<S> {
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let query = self.check_bounds(request)?;
-        match detect_in(request, &query)? {
-            Mechanism::PresignedQuery => self.verify_parsed(request, &query, now, true),
+        let auth = AuthParams::scan(&query);
+        match detect_in(request, &auth)? {
+            Mechanism::PresignedQuery => self.verify_parsed(request, &query, &auth, now, true),
             Mechanism::Anonymous => Err(VerifyError::AuthorizationQueryParametersError(
                 MISSING_PARAMS.into(),
             )),
@@ -712,8 +713,11 @@ impl<S: CredentialStore> Verifier<S> {
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let query = self.check_bounds(request)?;
-        match detect_in(request, &query)? {
-            Mechanism::AuthorizationHeader => self.verify_parsed(request, &query, now, false),
+        let auth = AuthParams::scan(&query);
+        match detect_in(request, &auth)? {
+            Mechanism::AuthorizationHeader => {
+                self.verify_parsed(request, &query, &auth, now, false)
+            }
             Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
             Mechanism::PresignedQuery => Err(VerifyError::UnsupportedMechanism),
         }
@@ -765,19 +769,20 @@ impl<S: CredentialStore> Verifier<S> {
         &self,
         request: &IncomingRequest<'r, H>,
         query: &WireQuery<'r>,
+        auth: &AuthParams,
         now: SigningTime,
         presigned: bool,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let parsed = if presigned {
-            parse_presigned(query, request.payload)?
+            parse_presigned(query, auth, request.payload)?
         } else {
             parse_header_auth(request.headers, request.payload)?
         };
         let malformed = |msg: String| malformed_error(presigned, msg);
 
-        let scope = &parsed.scope;
+        let scope = parsed.scope.parts();
         let scope_date =
-            self.check_scope(scope, parsed.signing_time, &malformed, &|got, expected| {
+            self.check_scope(&scope, parsed.signing_time, &malformed, &|got, expected| {
                 VerifyError::WrongRegion {
                     got,
                     expected,
@@ -859,9 +864,9 @@ impl<S: CredentialStore> Verifier<S> {
         }
 
         // The credential: known key, matching token, not expired; its (cached) signing key.
-        let access_key_id = scope.access_key_id();
+        let access_key_id = scope.access_key_id;
         let (signing_key, credential_expiry) =
-            self.credential_key(scope, scope_date, parsed.session_token, presigned, now)?;
+            self.credential_key(&scope, scope_date, parsed.session_token, presigned, now)?;
         if let Some(cred_expiry) = credential_expiry {
             expires_at = Some(expires_at.map_or(cred_expiry, |e| e.min(cred_expiry)));
         }
@@ -894,7 +899,7 @@ impl<S: CredentialStore> Verifier<S> {
         let mut mac = signing_key.mac();
         write_string_to_sign(
             parsed.amz_date.as_str(),
-            scope.scope(),
+            scope.scope,
             &hash,
             &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
         );
@@ -907,7 +912,7 @@ impl<S: CredentialStore> Verifier<S> {
             let mut text = Vec::new();
             let _ = write_canonical_request(&parts, &mut text);
             let mut sts = Vec::new();
-            write_string_to_sign(parsed.amz_date.as_str(), scope.scope(), &hash, &mut sts);
+            write_string_to_sign(parsed.amz_date.as_str(), scope.scope, &hash, &mut sts);
             return Err(VerifyError::SignatureDoesNotMatch {
                 access_key_id: access_key_id.to_owned(),
                 string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
@@ -935,7 +940,6 @@ impl<S: CredentialStore> Verifier<S> {
 
         Ok(VerifiedRequest {
             mechanism: parsed.mechanism,
-            access_key_id: InlineStr::new(access_key_id),
             scope: parsed.scope,
             signed_headers: parsed.signed_headers,
             signing_time: parsed.signing_time,
@@ -959,36 +963,36 @@ impl<S: CredentialStore> Verifier<S> {
     /// scope's date.
     fn check_scope(
         &self,
-        scope: &CredentialScope,
+        scope: &ScopeParts<'_>,
         signing_time: SigningTime,
         malformed: &dyn Fn(String) -> VerifyError,
         wrong_region: &dyn Fn(String, String) -> VerifyError,
     ) -> Result<Date, VerifyError> {
-        if scope.access_key_id().is_empty() {
+        if scope.access_key_id.is_empty() {
             return Err(malformed(
                 "a non-empty Access Key (AKID) must be provided in the credential.".into(),
             ));
         }
-        let date = parse_date8(scope.date().as_bytes())
-            .ok_or_else(|| malformed(format!("invalid credential date {:?}", scope.date())))?;
+        let date = parse_date8(scope.date.as_bytes())
+            .ok_or_else(|| malformed(format!("invalid credential date {:?}", scope.date)))?;
         if date != signing_time.date() {
             return Err(malformed(
                 "Invalid credential date. Date is not the same as X-Amz-Date.".into(),
             ));
         }
-        if !self.config.regions.iter().any(|r| r == scope.region()) {
+        if !self.config.regions.iter().any(|r| r == scope.region) {
             return Err(wrong_region(
-                scope.region().to_owned(),
+                scope.region.to_owned(),
                 self.config.regions.join(","),
             ));
         }
-        if !self.config.services.iter().any(|s| s == scope.service()) {
+        if !self.config.services.iter().any(|s| s == scope.service) {
             return Err(malformed(format!(
                 "the service {:?} in the credential is not accepted here",
-                scope.service()
+                scope.service
             )));
         }
-        if scope.terminator() != SCOPE_TERMINATOR {
+        if scope.terminator != SCOPE_TERMINATOR {
             return Err(malformed(format!(
                 "the credential must end with {SCOPE_TERMINATOR:?}"
             )));
@@ -1002,13 +1006,13 @@ impl<S: CredentialStore> Verifier<S> {
     /// else the (cached) signing key and when the credentials expire.
     fn credential_key(
         &self,
-        scope: &CredentialScope,
+        scope: &ScopeParts<'_>,
         date: Date,
         session_token: Option<&str>,
         token_encoded: bool,
         now: SigningTime,
     ) -> Result<(SigningKey, Option<SigningTime>), VerifyError> {
-        let access_key_id = scope.access_key_id();
+        let access_key_id = scope.access_key_id;
         let mut lookup: Option<Result<(SigningKey, Option<SigningTime>), VerifyError>> = None;
         self.store.lookup(access_key_id, &mut |cred| {
             let token_ok = match (cred.session_token(), session_token) {
@@ -1025,8 +1029,8 @@ impl<S: CredentialStore> Verifier<S> {
                     self.keys.signing_key(
                         access_key_id,
                         date,
-                        scope.region(),
-                        scope.service(),
+                        scope.region,
+                        scope.service,
                         cred,
                     ),
                     cred.expires_at(),
@@ -1115,29 +1119,21 @@ fn single_header<'h, H: Headers + ?Sized>(
 
 fn parse_presigned<'r>(
     query: &WireQuery<'r>,
+    auth: &AuthParams,
     given_payload: Option<PayloadHash>,
 ) -> Result<Parsed<'r>, VerifyError> {
     let malformed = |msg: String| VerifyError::AuthorizationQueryParametersError(msg);
-    // Index of each auth parameter; case variants and repeats are errors.
-    let mut found: [Option<usize>; 8] = [None; 8];
-    for (i, (name, _)) in query.pairs().enumerate() {
-        if let Some((k, param, exact)) = match_param(name, &PRESIGN_PARAMS) {
-            if !exact {
-                return Err(malformed(format!("{param} is spelled with the wrong case")));
-            }
-            match found.get_mut(k) {
-                Some(Some(_)) => {
-                    return Err(malformed(format!("{param} appears more than once")));
-                }
-                Some(slot) => *slot = Some(i),
-                None => {}
-            }
+    // Case variants and repeats of auth parameters are errors.
+    match auth.problem {
+        Some((param, false)) => {
+            return Err(malformed(format!("{param} is spelled with the wrong case")));
         }
+        Some((param, true)) => {
+            return Err(malformed(format!("{param} appears more than once")));
+        }
+        None => {}
     }
-    if query
-        .pairs()
-        .any(|(n, _)| match_param(n, &SIGV2_PARAMS).is_some())
-    {
+    if auth.any_sigv2 {
         return Err(VerifyError::UnsupportedMechanism);
     }
     let [
@@ -1149,7 +1145,7 @@ fn parse_presigned<'r>(
         Some(sig),
         token,
         content_sha,
-    ] = found
+    ] = auth.found
     else {
         return Err(malformed(MISSING_PARAMS.into()));
     };

@@ -38,7 +38,8 @@ impl<S: CredentialStore> Verifier<S> {
         now: SigningTime,
         malformed: &dyn Fn(String) -> VerifyError,
     ) -> Result<ScopeAuth, VerifyError> {
-        let scope = CredentialScope::parse(credential.bytes(), malformed)?;
+        let parsed = CredentialScope::parse(credential.bytes(), malformed)?;
+        let scope = parsed.parts();
         let date = self.check_scope(&scope, signing_time, malformed, &|got, expected| {
             malformed(format!(
                 "the region '{got}' is wrong; expecting '{expected}'"
@@ -46,13 +47,13 @@ impl<S: CredentialStore> Verifier<S> {
         })?;
         let (signing_key, credential_expires_at) =
             self.credential_key(&scope, date, session_token, false, now)?;
-        let access_key_id = scope.access_key_id();
+        let access_key_id = scope.access_key_id;
         Ok(ScopeAuth {
             access_key_id: access_key_id.to_owned(),
-            scope: scope.scope().to_owned(),
+            scope: scope.scope.to_owned(),
             date,
-            region: scope.region().to_owned(),
-            service: scope.service().to_owned(),
+            region: scope.region.to_owned(),
+            service: scope.service.to_owned(),
             signing_key,
             credential_expires_at,
         })
