@@ -1026,13 +1026,8 @@ impl<S: CredentialStore> Verifier<S> {
                 Err(VerifyError::ExpiredToken)
             } else {
                 Ok((
-                    self.keys.signing_key(
-                        access_key_id,
-                        date,
-                        scope.region,
-                        scope.service,
-                        cred,
-                    ),
+                    self.keys
+                        .signing_key(access_key_id, date, scope.region, scope.service, cred),
                     cred.expires_at(),
                 ))
             });
