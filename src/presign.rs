@@ -17,6 +17,7 @@ use crate::encoding::{Component, Rule, Text, encode_raw_bytes, wire_is_canonical
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
 use crate::signer::DayKey;
 use crate::string_to_sign::ALGORITHM;
+use crate::time::ascii_digit;
 use crate::{Error, Expiry, Signer, SigningTime};
 
 /// The query parameters a presigned URL's signature is made of. Callers cannot set them, nor
@@ -227,42 +228,61 @@ impl<'a> PresignRequest<'a> {
     /// An upper bound of the buffer `presign` writes, so that it is allocated once: the URL
     /// up to its query, then the largest of what follows it in turn: the canonical request's
     /// tail (while hashing), the string to sign, and the signature, method and header lines.
+    ///
+    /// Saturating: a bound too large for `usize` is refused when the buffer is reserved.
     fn capacity(&self, day: &DayKey) -> usize {
-        let encoded = |s: &str| 3 * s.len();
+        let encoded = |s: &str| s.len().saturating_mul(3);
         let path = match self.path {
             PathInput::Wire(p) => p.len().max(1),
-            PathInput::Raw { prefix, segments } => {
-                prefix.len() + segments.iter().map(|s| 1 + encoded(s)).sum::<usize>() + 1
-            }
+            PathInput::Raw { prefix, segments } => saturating_sum([
+                prefix.len(),
+                saturating_sum(segments.iter().map(|s| encoded(s).saturating_add(1))),
+                1,
+            ]),
         };
-        let user_query: usize = self
-            .query
-            .iter()
-            .map(|(n, v)| encoded(n) + encoded(v) + 2)
-            .sum();
-        let names: usize = self.headers.iter().map(|(n, _)| n.len() + 1).sum();
-        let lines: usize = self
-            .headers
-            .iter()
-            .map(|(n, v)| n.len() + v.len() + 2)
-            .sum();
-        let token = day.token_query.as_ref().map_or(0, |t| t.len() + 22);
+        let user_query = saturating_sum(
+            self.query
+                .iter()
+                .map(|(n, v)| saturating_sum([encoded(n), encoded(v), 2])),
+        );
+        let names = saturating_sum(self.headers.iter().map(|(n, _)| n.len().saturating_add(1)));
+        let lines = saturating_sum(
+            self.headers
+                .iter()
+                .map(|(n, v)| saturating_sum([n.len(), v.len(), 2])),
+        );
+        let token = day
+            .token_query
+            .as_ref()
+            .map_or(0, |t| t.len().saturating_add(22));
         // X-Amz-Algorithm=AWS4-HMAC-SHA256, &X-Amz-Credential=, &X-Amz-Date=<16>,
         // &X-Amz-Expires=<6>, &X-Amz-SignedHeaders=host plus the encoded extra names.
-        let auth = 32 + 18 + day.credential_query.len() + 28 + 21 + 25 + 3 * names;
-        let tail = 1 + (6 + self.authority.len() + lines) + 1 + (5 + names) + 1 + 64;
-        let after = 17 + 64 + token + self.method.len() + lines;
-        let string_to_sign = 17 + 16 + day.sts_scope.len() + 64;
-        self.scheme.len()
-            + 3
-            + self.authority.len()
-            + path
-            + 1
-            + user_query
-            + auth
-            + token
-            + tail.max(after).max(string_to_sign)
+        let auth = saturating_sum([
+            32 + 18 + 28 + 21 + 25,
+            day.credential_query.len(),
+            names.saturating_mul(3),
+        ]);
+        // `\n`, `host:` and the header lines, `\n`, `host;` and the names, `\n`, the payload hash.
+        let tail = saturating_sum([1 + 6 + 1 + 5 + 1 + 64, self.authority.len(), lines, names]);
+        let after = saturating_sum([17 + 64, token, self.method.len(), lines]);
+        let string_to_sign = saturating_sum([17 + 16 + 64, day.sts_scope.len()]);
+        saturating_sum([
+            self.scheme.len(),
+            3,
+            self.authority.len(),
+            path,
+            1,
+            user_query,
+            auth,
+            token,
+            tail.max(after).max(string_to_sign),
+        ])
     }
+}
+
+/// The sum of `terms`, or `usize::MAX` if it does not fit.
+fn saturating_sum(terms: impl IntoIterator<Item = usize>) -> usize {
+    terms.into_iter().fold(0, usize::saturating_add)
 }
 
 /// A presigned request: the URL, the method, the headers the client must send, the expiry.
@@ -384,17 +404,16 @@ impl<'a> NamesWithHost<'a> {
             .map(|(n, _)| *n);
         match extra {
             Some(name) if !self.host_pending || cmp_lower(name, "host") == Ordering::Less => {
-                self.next += 1;
+                // `self.next` indexed `order`, so it is below `order.len()`: no wrap.
+                self.next = self.next.wrapping_add(1);
                 Some(name)
             }
             _ if self.host_pending => {
                 self.host_pending = false;
                 Some("host")
             }
-            other => {
-                self.next += 1;
-                other
-            }
+            // Host written and no extra left (an extra would have matched the first arm).
+            _ => None,
         }
     }
 }
@@ -446,8 +465,13 @@ impl Signer {
         time: SigningTime,
     ) -> Result<PresignedRequest, Error> {
         // Six auth parameters, seven with a session token (signed, or appended after).
-        let token = usize::from(self.credentials().session_token().is_some());
-        let path_is_canonical = request.validate(AUTH_QUERY_PARAMS.len() - 1 + token)?;
+        const WITHOUT_TOKEN: usize = AUTH_QUERY_PARAMS.len() - 1;
+        let auth_params = if self.credentials().session_token().is_some() {
+            AUTH_QUERY_PARAMS.len()
+        } else {
+            WITHOUT_TOKEN
+        };
+        let path_is_canonical = request.validate(auth_params)?;
         self.with_day_key(time.date(), |day| {
             self.presign_with(request, time, day, path_is_canonical)
         })
@@ -502,18 +526,27 @@ impl Signer {
         // over the end of `scheme://authority` and `\n` in place of `?`, and both are put back
         // once hashed. The tail of the canonical request follows the query meanwhile.
         let authority = request.authority.as_bytes();
-        let prefix_len = request.scheme.len() + 3 + authority.len();
-        let method_line = request.method.len() + 1;
-        let overlay = (path_is_canonical && self.uri_encoding() == UriEncoding::S3)
-            .then(|| authority.get(authority.len().checked_sub(method_line)?..))
-            .flatten();
-        let mut buf: Vec<u8> = Vec::with_capacity(request.capacity(day));
+        let mut buf: Vec<u8> = Vec::new();
+        // Fails only for inputs of gigabytes (on 32-bit targets), whose URL could not be held.
+        buf.try_reserve_exact(request.capacity(day))
+            .map_err(|_| Error::TooMany {
+                what: "bytes in the presigned URL",
+                limit: isize::MAX.unsigned_abs(),
+            })?;
         buf.extend_from_slice(request.scheme.as_bytes());
         buf.extend_from_slice(b"://");
         buf.extend_from_slice(authority);
+        let prefix_len = buf.len();
+        // Where `METHOD\n` starts in the buffer, and the end of the authority it overwrites.
+        let overlay = (path_is_canonical && self.uri_encoding() == UriEncoding::S3)
+            .then(|| {
+                let method_line = request.method.len().checked_add(1)?;
+                let authority_end = authority.get(authority.len().checked_sub(method_line)?..)?;
+                Some((prefix_len.checked_sub(method_line)?, authority_end))
+            })
+            .flatten();
         let creq_start = match overlay {
-            Some(_) => {
-                let start = prefix_len - method_line;
+            Some((start, _)) => {
                 buf.truncate(start);
                 buf.extend_from_slice(request.method.as_bytes());
                 buf.push(b'\n');
@@ -665,8 +698,8 @@ impl Signer {
         }
         let hash: [u8; 32] = hasher.finalize().into();
         buf.truncate(query_end);
-        if let Some(authority_end) = overlay {
-            if let Some(dst) = buf.get_mut(creq_start..creq_start + authority_end.len()) {
+        if let Some((_, authority_end)) = overlay {
+            if let Some(dst) = buf.get_mut(creq_start..prefix_len) {
                 dst.copy_from_slice(authority_end);
             }
             if let Some(separator) = buf.get_mut(path_end) {
@@ -782,16 +815,15 @@ fn internal() -> Error {
 
 /// Appends `v` in decimal (an expiry: at most 604800, six digits).
 fn push_u32(buf: &mut Vec<u8>, v: u32) {
-    // Six digits at once, then the leading zeros dropped (the last digit is always kept).
-    let digit = |d: u32| b'0' + (v / d % 10) as u8;
     if v < 1_000_000 {
+        // Six digits at once, then the leading zeros dropped (the last digit is always kept).
         let digits = [
-            digit(100_000),
-            digit(10_000),
-            digit(1_000),
-            digit(100),
-            digit(10),
-            digit(1),
+            ascii_digit(v / 100_000),
+            ascii_digit(v / 10_000),
+            ascii_digit(v / 1_000),
+            ascii_digit(v / 100),
+            ascii_digit(v / 10),
+            ascii_digit(v),
         ];
         let zeros = digits.iter().take(5).take_while(|&&d| d == b'0').count();
         buf.extend_from_slice(digits.get(zeros..).unwrap_or_default());
@@ -799,10 +831,9 @@ fn push_u32(buf: &mut Vec<u8>, v: u32) {
         let mut digits = [0u8; 10];
         let mut start = digits.len();
         let mut rest = v;
-        for slot in digits.iter_mut().rev() {
-            // rest % 10 < 10: the cast cannot truncate.
-            *slot = b'0' + (rest % 10) as u8;
-            start -= 1;
+        for (i, slot) in digits.iter_mut().enumerate().rev() {
+            *slot = ascii_digit(rest);
+            start = i;
             rest /= 10;
             if rest == 0 {
                 break;

@@ -190,7 +190,8 @@ impl Signer {
         credential_query.push_str("%2F");
         encode_raw_into(scope.as_bytes(), Rule::Query, &mut credential_query);
         let token_query = self.credentials.session_token().map(|token| {
-            let mut encoded = String::with_capacity(token.len() * 3);
+            // Never saturates: tokens are at most MAX_SESSION_TOKEN_LEN bytes.
+            let mut encoded = String::with_capacity(token.len().saturating_mul(3));
             encode_raw_into(token.as_bytes(), Rule::Query, &mut encoded);
             encoded
         });
@@ -241,16 +242,18 @@ impl Signer {
             .filter(|_| self.sign_session_token)
             .map(|t| ("x-amz-security-token", t));
         let mut added: [(&str, &str); 3] = [("x-amz-date", amz.as_str()); 3];
-        let mut n_added = 1;
-        for (slot, header) in added
+        // Index of the last header added: `x-amz-date` first, then those present.
+        let mut last_added = 0;
+        for ((i, slot), header) in added
             .iter_mut()
+            .enumerate()
             .skip(1)
             .zip([content_sha256, signed_token].into_iter().flatten())
         {
             *slot = header;
-            n_added += 1;
+            last_added = i;
         }
-        let added = added.get(..n_added).unwrap_or_default();
+        let added = added.get(..=last_added).unwrap_or_default();
         let mut replaced: Vec<(&str, &str)> = Vec::new();
         let base: &[(&str, &str)] = if request.headers().iter().any(|(n, _)| is_auth_header(n)) {
             replaced.extend(

@@ -66,6 +66,10 @@ impl SigningKey {
         let mut date8 = [0u8; 8];
         write_date8(date, &mut date8);
         // "AWS4" + secret, on the stack when it fits an HMAC block (real secrets do).
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "a str holds at most isize::MAX bytes, so 4 more fit in usize"
+        )]
         let seed_len = 4 + secret_access_key.len();
         let mut inline = Zeroizing::new([0u8; 64]);
         let k_date = match inline.get_mut(..seed_len) {
@@ -161,7 +165,8 @@ pub(crate) fn decode_lower_hex32(text: &str) -> Option<[u8; 32]> {
         if digit < 10 {
             digit
         } else if letter < 6 {
-            letter + 10
+            // letter < 6: at most 15, no wrap.
+            letter.wrapping_add(10)
         } else {
             0xff
         }

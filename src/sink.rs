@@ -63,22 +63,26 @@ impl<'s, S: Sink, const N: usize> Buffered<'s, S, N> {
         }
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = b;
-            self.len += 1;
+            // `self.len` indexed a slot, so it is below `N`: no wrap.
+            self.len = self.len.wrapping_add(1);
         }
     }
 
     #[inline]
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
-        if bytes.len() > self.buf.len() - self.len {
+        // `self.len` never exceeds `N` (every write below stays in `buf`).
+        if bytes.len() > N.saturating_sub(self.len) {
             self.flush();
-            if bytes.len() > self.buf.len() {
+            if bytes.len() > N {
                 self.sink.put(bytes);
                 return;
             }
         }
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+        // `bytes` fits in the `N - self.len` free bytes: the end is at most `N`, no wrap.
+        let end = self.len.wrapping_add(bytes.len());
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
             dst.copy_from_slice(bytes);
-            self.len += bytes.len();
+            self.len = end;
         }
     }
 
@@ -111,6 +115,10 @@ impl<S: Sink, const N: usize> Drop for Buffered<'_, S, N> {
 /// table lookup, so that it vectorizes.
 pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
     #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "nibble < 16: at most 15 + 48 + 1 * 39 = 102, below u8::MAX"
+    )]
     fn digit(nibble: u8) -> u8 {
         // `0`-`9`, then 39 more for `a`-`f`: (nibble + 6) has bit 4 set from 10 on.
         nibble + b'0' + ((nibble + 6) >> 4) * 39

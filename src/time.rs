@@ -189,11 +189,26 @@ impl fmt::Debug for AmzDate {
     }
 }
 
+/// The decimal number `b` spells: digits only, at least one, fitting a `u32`.
 fn digits(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() {
         return None;
     }
-    Some(b.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
+    b.iter().try_fold(0u32, |acc, &d| {
+        acc.checked_mul(10)?
+            .checked_add(char::from(d).to_digit(10)?)
+    })
+}
+
+/// The ASCII character of the last decimal digit of `n`.
+#[inline]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "n % 10 is at most 9, so b'0' + it is at most b'9'"
+)]
+pub(crate) fn ascii_digit(n: u32) -> u8 {
+    // n % 10 < 10: the cast cannot truncate.
+    b'0' + (n % 10) as u8
 }
 
 /// Parses `yyyyMMdd` into a real calendar date.
@@ -209,8 +224,8 @@ pub(crate) fn parse_date8(b: &[u8]) -> Option<Date> {
 
 fn two(v: u8, out: &mut [u8]) {
     if let [a, b] = out {
-        *a = b'0' + v / 10 % 10;
-        *b = b'0' + v % 10;
+        *a = ascii_digit(u32::from(v / 10));
+        *b = ascii_digit(u32::from(v));
     }
 }
 
@@ -223,11 +238,10 @@ pub(crate) fn write_date8(date: Date, out: &mut [u8]) {
         .get_mut(..4)
         .and_then(|s| <&mut [u8; 4]>::try_from(s).ok())
     {
-        // Each digit is < 10, so the casts cannot truncate.
-        *y0 = b'0' + (year / 1000 % 10) as u8;
-        *y1 = b'0' + (year / 100 % 10) as u8;
-        *y2 = b'0' + (year / 10 % 10) as u8;
-        *y3 = b'0' + (year % 10) as u8;
+        *y0 = ascii_digit(year / 1000);
+        *y1 = ascii_digit(year / 100);
+        *y2 = ascii_digit(year / 10);
+        *y3 = ascii_digit(year);
     }
     if let Some(m) = out.get_mut(4..6) {
         two(u8::from(month), m);
@@ -315,7 +329,7 @@ impl FromStr for Expiry {
                     let n = number.unwrap_or(0);
                     number = Some(
                         n.checked_mul(10)
-                            .and_then(|n| n.checked_add(u64::from(b - b'0')))
+                            .and_then(|n| n.checked_add(u64::from(char::from(b).to_digit(10)?)))
                             .ok_or_else(bad)?,
                     );
                 }

@@ -4,6 +4,8 @@
 //! - presign with a warm signer: exactly one allocation, the returned buffer (URL, method and
 //!   the headers to send all live in it), with or without extra signed headers, query
 //!   parameters or a session token;
+//! - presign through the typed S3 builders: one allocation too (their query and header lists,
+//!   numbers, metadata header names and the virtual host live on the stack);
 //! - verification of a presigned URL or a header-signed request within the documented limits:
 //!   no allocation once the derived key is cached.
 
@@ -13,7 +15,11 @@ mod common;
 mod counting;
 
 use common::*;
-use presign::{Expiry, PresignRequest};
+use presign::s3::{
+    AddressingStyle, Bucket, ChecksumAlgorithm, CreateMultipartUpload, Endpoint, GetObject,
+    ListObjectsV2, PutObject, UploadPart,
+};
+use presign::{Credentials, Error, Expiry, PresignRequest, PresignedRequest, Signer, SigningTime};
 
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;
@@ -61,6 +67,78 @@ fn presign_with_many_signed_headers_still_allocates_once() {
     // `into_url` hands the same buffer over.
     let n = counting::count(|| presigned.clone().into_url());
     assert_eq!(n, 1, "the clone only");
+}
+
+#[test]
+fn s3_builders_allocate_once_per_url() {
+    let creds = Credentials::new(ACCESS_KEY_ID, SECRET)
+        .and_then(|c| c.with_session_token("session/token+=="))
+        .expect("credentials");
+    let signer = Signer::new(creds, "eu-west-1", "s3").expect("signer");
+    let aws = Endpoint::aws("eu-west-1").expect("endpoint");
+    // A port, a path prefix and a virtual host assembled on the stack.
+    let custom = Endpoint::parse("https://storage.example.com:8443/s3-prefix")
+        .map(|e| e.with_addressing_style(AddressingStyle::Virtual))
+        .expect("endpoint");
+    let bucket = Bucket::new("examplebucket").expect("bucket");
+    let time = SigningTime::parse_amz_date("20240101T000000Z").expect("time");
+    let expires = Expiry::from_secs(900).expect("expiry");
+    let key = "photos/2024/summer holiday/IMG 0001 (copy) %20.jpg";
+    let long_key = "日本語/".repeat(100);
+
+    // Each call presigns three times: to warm the day key, counted, and checked.
+    let allocates_once = |name: &str, presign: &dyn Fn() -> Result<PresignedRequest, Error>| {
+        presign().expect(name);
+        let n = counting::count(|| presign().expect(name));
+        assert_eq!(n, 1, "{name}");
+        assert!(
+            presign().expect(name).url().starts_with("https://"),
+            "{name}"
+        );
+    };
+    allocates_once("GetObject", &|| {
+        GetObject::new(&aws, &bucket, key)
+            .version_id("3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nrjfkd")
+            .part_number(7)
+            .response_content_disposition("attachment; filename=\"a b.jpg\"")
+            .response_content_type("image/jpeg")
+            .range("bytes=0-1023")
+            .extra_query(&[("x-custom", "1")])
+            .presign(&signer, time, expires)
+    });
+    allocates_once("GetObject long key", &|| {
+        GetObject::new(&aws, &bucket, &long_key).presign(&signer, time, expires)
+    });
+    allocates_once("PutObject", &|| {
+        PutObject::new(&custom, &bucket, key)
+            .content_type("image/jpeg")
+            .content_length(123_456_789)
+            .metadata(&[("author", "Jane Doe"), ("Project-Id", "42")])
+            .checksum(
+                ChecksumAlgorithm::Sha256,
+                "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=",
+            )
+            .storage_class("STANDARD_IA")
+            .presign(&signer, time, expires)
+    });
+    allocates_once("ListObjectsV2", &|| {
+        ListObjectsV2::new(&aws, &bucket)
+            .prefix("photos/2024/")
+            .delimiter("/")
+            .max_keys(1000)
+            .presign(&signer, time, expires)
+    });
+    allocates_once("CreateMultipartUpload", &|| {
+        CreateMultipartUpload::new(&custom, &bucket, key)
+            .content_type("video/mp4")
+            .metadata(&[("origin", "camera 1")])
+            .presign(&signer, time, expires)
+    });
+    allocates_once("UploadPart", &|| {
+        UploadPart::new(&aws, &bucket, key, "2~Kx.y_z-AB+/cd==", 10_000)
+            .content_length(5 * 1024 * 1024)
+            .presign(&signer, time, expires)
+    });
 }
 
 #[test]

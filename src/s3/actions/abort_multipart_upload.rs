@@ -1,8 +1,8 @@
 //! AbortMultipartUpload.
 
-use crate::s3::actions::{Pairs, Parts, Target, extra_setters, upload_id};
+use crate::s3::actions::{Operation, extra_setters, upload_id};
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [AbortMultipartUpload](https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html):
 /// discard a multipart upload and its parts (`DELETE /key?uploadId=ID`).
@@ -23,10 +23,8 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct AbortMultipartUpload<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     upload_id: &'a str,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> AbortMultipartUpload<'a> {
@@ -38,10 +36,8 @@ impl<'a> AbortMultipartUpload<'a> {
         upload_id: &'a str,
     ) -> Self {
         AbortMultipartUpload {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             upload_id,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
@@ -54,22 +50,10 @@ impl<'a> AbortMultipartUpload<'a> {
         time: SigningTime,
         expires: Expiry,
     ) -> Result<PresignedRequest, Error> {
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("DELETE");
+        let (query, _) = request.pairs();
         query.push("uploadId", upload_id(self.upload_id)?)?;
-        query.extend(self.extra_query)?;
-        let mut headers = Pairs::headers();
-        headers.extend(self.extra_headers)?;
-        self.target.presign(
-            &Parts {
-                method: "DELETE",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

@@ -1,8 +1,8 @@
 //! CompleteMultipartUpload.
 
-use crate::s3::actions::{Pairs, Parts, Target, extra_setters, str_setters, upload_id};
+use crate::s3::actions::{Operation, extra_setters, str_setters, upload_id};
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [CompleteMultipartUpload](https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html):
 /// assemble the uploaded parts into the object (`POST /key?uploadId=ID`). The client sends
@@ -24,11 +24,9 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct CompleteMultipartUpload<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     upload_id: &'a str,
     if_none_match: Option<&'a str>,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> CompleteMultipartUpload<'a> {
@@ -40,11 +38,9 @@ impl<'a> CompleteMultipartUpload<'a> {
         upload_id: &'a str,
     ) -> Self {
         CompleteMultipartUpload {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             upload_id,
             if_none_match: None,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
@@ -62,23 +58,11 @@ impl<'a> CompleteMultipartUpload<'a> {
         time: SigningTime,
         expires: Expiry,
     ) -> Result<PresignedRequest, Error> {
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("POST");
+        let (query, headers) = request.pairs();
         query.push("uploadId", upload_id(self.upload_id)?)?;
-        query.extend(self.extra_query)?;
-        let mut headers = Pairs::headers();
         headers.opt("if-none-match", self.if_none_match)?;
-        headers.extend(self.extra_headers)?;
-        self.target.presign(
-            &Parts {
-                method: "POST",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

@@ -1,11 +1,11 @@
 //! CreateMultipartUpload.
 
 use crate::s3::actions::{
-    ChecksumAlgorithm, MetadataNames, ObjectAttributes, Pairs, Parts, Target, attribute_setters,
-    extra_setters,
+    ChecksumAlgorithm, MetadataNames, ObjectAttributes, Operation, attribute_setters,
+    extra_setters, setters,
 };
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [CreateMultipartUpload](https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html):
 /// start a multipart upload (`POST /key?uploads`). The response carries the `UploadId` that
@@ -33,31 +33,26 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct CreateMultipartUpload<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     attributes: ObjectAttributes<'a>,
     checksum_algorithm: Option<ChecksumAlgorithm>,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> CreateMultipartUpload<'a> {
     /// CreateMultipartUpload of `key` (used verbatim) in `bucket`.
     pub fn new(endpoint: &'a Endpoint, bucket: &Bucket<'a>, key: &'a str) -> Self {
         CreateMultipartUpload {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             attributes: ObjectAttributes::default(),
             checksum_algorithm: None,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
     attribute_setters!();
 
-    /// `x-amz-checksum-algorithm` (signed header): the checksum every part will carry.
-    pub fn checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
-        self.checksum_algorithm = Some(algorithm);
-        self
+    setters! {
+        /// `x-amz-checksum-algorithm` (signed header): the checksum every part will carry.
+        checksum_algorithm(algorithm: ChecksumAlgorithm) => checksum_algorithm = Some(algorithm);
     }
 
     extra_setters!();
@@ -71,27 +66,15 @@ impl<'a> CreateMultipartUpload<'a> {
         expires: Expiry,
     ) -> Result<PresignedRequest, Error> {
         let metadata = MetadataNames::build(self.attributes.metadata)?;
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("POST");
+        let (query, headers) = request.pairs();
         query.push("uploads", "")?;
-        query.extend(self.extra_query)?;
-        let mut headers = Pairs::headers();
-        self.attributes.push_to(&metadata, &mut headers)?;
+        self.attributes.push_to(&metadata, headers)?;
         headers.opt(
             "x-amz-checksum-algorithm",
             self.checksum_algorithm.map(ChecksumAlgorithm::as_str),
         )?;
-        headers.extend(self.extra_headers)?;
-        self.target.presign(
-            &Parts {
-                method: "POST",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

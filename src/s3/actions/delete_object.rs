@@ -1,8 +1,8 @@
 //! DeleteObject.
 
-use crate::s3::actions::{Pairs, Parts, Target, extra_setters, str_setters};
+use crate::s3::actions::{Operation, extra_setters, str_setters};
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [DeleteObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html):
 /// remove an object, or one version of it (`DELETE /key`).
@@ -25,20 +25,16 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct DeleteObject<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     version_id: Option<&'a str>,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> DeleteObject<'a> {
     /// DeleteObject of `key` (used verbatim) in `bucket`.
     pub fn new(endpoint: &'a Endpoint, bucket: &Bucket<'a>, key: &'a str) -> Self {
         DeleteObject {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             version_id: None,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
@@ -57,22 +53,10 @@ impl<'a> DeleteObject<'a> {
         time: SigningTime,
         expires: Expiry,
     ) -> Result<PresignedRequest, Error> {
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("DELETE");
+        let (query, _) = request.pairs();
         query.opt("versionId", self.version_id)?;
-        query.extend(self.extra_query)?;
-        let mut headers = Pairs::headers();
-        headers.extend(self.extra_headers)?;
-        self.target.presign(
-            &Parts {
-                method: "DELETE",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

@@ -1,10 +1,10 @@
 //! GetObject.
 
 use crate::s3::actions::{
-    Num, Pairs, Parts, SseCustomerKey, Target, extra_setters, part_number, str_setters,
+    Num, Operation, SseCustomerKey, extra_setters, part_number, setters, str_setters,
 };
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [GetObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html):
 /// download an object (`GET /key`).
@@ -39,7 +39,7 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct GetObject<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     version_id: Option<&'a str>,
     part_number: Option<u32>,
     response_content_type: Option<&'a str>,
@@ -55,15 +55,13 @@ pub struct GetObject<'a> {
     if_unmodified_since: Option<&'a str>,
     checksum_mode: bool,
     sse_customer: Option<SseCustomerKey<'a>>,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> GetObject<'a> {
     /// GetObject of `key` (used verbatim) in `bucket`.
     pub fn new(endpoint: &'a Endpoint, bucket: &Bucket<'a>, key: &'a str) -> Self {
         GetObject {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             version_id: None,
             part_number: None,
             response_content_type: None,
@@ -79,8 +77,6 @@ impl<'a> GetObject<'a> {
             if_unmodified_since: None,
             checksum_mode: false,
             sse_customer: None,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
@@ -112,22 +108,13 @@ impl<'a> GetObject<'a> {
         if_unmodified_since => if_unmodified_since;
     }
 
-    /// `partNumber` (query): one part of a multipart object, 1..=10000 (checked at presign).
-    pub fn part_number(mut self, part: u32) -> Self {
-        self.part_number = Some(part);
-        self
-    }
-
-    /// `x-amz-checksum-mode: ENABLED` (signed header): S3 returns the object's checksum.
-    pub fn checksum_mode(mut self, enabled: bool) -> Self {
-        self.checksum_mode = enabled;
-        self
-    }
-
-    /// SSE-C: the key the object was encrypted with (signed headers).
-    pub fn sse_customer_key(mut self, key: SseCustomerKey<'a>) -> Self {
-        self.sse_customer = Some(key);
-        self
+    setters! {
+        /// `partNumber` (query): one part of a multipart object, 1..=10000 (checked at presign).
+        part_number(part: u32) => part_number = Some(part);
+        /// `x-amz-checksum-mode: ENABLED` (signed header): S3 returns the object's checksum.
+        checksum_mode(enabled: bool) => checksum_mode = enabled;
+        /// SSE-C: the key the object was encrypted with (signed headers).
+        sse_customer_key(key: SseCustomerKey<'a>) => sse_customer = Some(key);
     }
 
     extra_setters!();
@@ -140,7 +127,8 @@ impl<'a> GetObject<'a> {
         expires: Expiry,
     ) -> Result<PresignedRequest, Error> {
         let part: Option<Num> = self.part_number.map(part_number).transpose()?;
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("GET");
+        let (query, headers) = request.pairs();
         query.opt("versionId", self.version_id)?;
         query.opt("partNumber", part.as_ref().map(Num::as_str))?;
         query.opt("response-content-type", self.response_content_type)?;
@@ -152,9 +140,7 @@ impl<'a> GetObject<'a> {
         query.opt("response-expires", self.response_expires)?;
         query.opt("response-content-language", self.response_content_language)?;
         query.opt("response-content-encoding", self.response_content_encoding)?;
-        query.extend(self.extra_query)?;
 
-        let mut headers = Pairs::headers();
         headers.opt("range", self.range)?;
         headers.opt("if-match", self.if_match)?;
         headers.opt("if-none-match", self.if_none_match)?;
@@ -164,21 +150,10 @@ impl<'a> GetObject<'a> {
             headers.push("x-amz-checksum-mode", "ENABLED")?;
         }
         if let Some(key) = &self.sse_customer {
-            key.push_to(&mut headers)?;
+            key.push_to(headers)?;
         }
-        headers.extend(self.extra_headers)?;
 
-        self.target.presign(
-            &Parts {
-                method: "GET",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

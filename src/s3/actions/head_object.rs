@@ -1,10 +1,10 @@
 //! HeadObject.
 
 use crate::s3::actions::{
-    Num, Pairs, Parts, SseCustomerKey, Target, extra_setters, part_number, str_setters,
+    Num, Operation, SseCustomerKey, extra_setters, part_number, setters, str_setters,
 };
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [HeadObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html):
 /// an object's metadata without its body (`HEAD /key`).
@@ -26,7 +26,7 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct HeadObject<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     version_id: Option<&'a str>,
     part_number: Option<u32>,
     range: Option<&'a str>,
@@ -34,15 +34,13 @@ pub struct HeadObject<'a> {
     if_none_match: Option<&'a str>,
     checksum_mode: bool,
     sse_customer: Option<SseCustomerKey<'a>>,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> HeadObject<'a> {
     /// HeadObject of `key` (used verbatim) in `bucket`.
     pub fn new(endpoint: &'a Endpoint, bucket: &Bucket<'a>, key: &'a str) -> Self {
         HeadObject {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             version_id: None,
             part_number: None,
             range: None,
@@ -50,8 +48,6 @@ impl<'a> HeadObject<'a> {
             if_none_match: None,
             checksum_mode: false,
             sse_customer: None,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
@@ -66,22 +62,13 @@ impl<'a> HeadObject<'a> {
         if_none_match => if_none_match;
     }
 
-    /// `partNumber` (query): one part of a multipart object, 1..=10000 (checked at presign).
-    pub fn part_number(mut self, part: u32) -> Self {
-        self.part_number = Some(part);
-        self
-    }
-
-    /// `x-amz-checksum-mode: ENABLED` (signed header): S3 returns the object's checksum.
-    pub fn checksum_mode(mut self, enabled: bool) -> Self {
-        self.checksum_mode = enabled;
-        self
-    }
-
-    /// SSE-C: the key the object was encrypted with (signed headers).
-    pub fn sse_customer_key(mut self, key: SseCustomerKey<'a>) -> Self {
-        self.sse_customer = Some(key);
-        self
+    setters! {
+        /// `partNumber` (query): one part of a multipart object, 1..=10000 (checked at presign).
+        part_number(part: u32) => part_number = Some(part);
+        /// `x-amz-checksum-mode: ENABLED` (signed header): S3 returns the object's checksum.
+        checksum_mode(enabled: bool) => checksum_mode = enabled;
+        /// SSE-C: the key the object was encrypted with (signed headers).
+        sse_customer_key(key: SseCustomerKey<'a>) => sse_customer = Some(key);
     }
 
     extra_setters!();
@@ -94,12 +81,11 @@ impl<'a> HeadObject<'a> {
         expires: Expiry,
     ) -> Result<PresignedRequest, Error> {
         let part: Option<Num> = self.part_number.map(part_number).transpose()?;
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("HEAD");
+        let (query, headers) = request.pairs();
         query.opt("versionId", self.version_id)?;
         query.opt("partNumber", part.as_ref().map(Num::as_str))?;
-        query.extend(self.extra_query)?;
 
-        let mut headers = Pairs::headers();
         headers.opt("range", self.range)?;
         headers.opt("if-match", self.if_match)?;
         headers.opt("if-none-match", self.if_none_match)?;
@@ -107,21 +93,10 @@ impl<'a> HeadObject<'a> {
             headers.push("x-amz-checksum-mode", "ENABLED")?;
         }
         if let Some(key) = &self.sse_customer {
-            key.push_to(&mut headers)?;
+            key.push_to(headers)?;
         }
-        headers.extend(self.extra_headers)?;
 
-        self.target.presign(
-            &Parts {
-                method: "HEAD",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

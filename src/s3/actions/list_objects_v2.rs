@@ -1,8 +1,8 @@
 //! ListObjectsV2.
 
-use crate::s3::actions::{Num, Pairs, Parts, Target, extra_setters, str_setters};
+use crate::s3::actions::{Num, Operation, extra_setters, setters, str_setters};
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [ListObjectsV2](https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html):
 /// list a bucket (`GET /?list-type=2`, a bucket-level request).
@@ -30,7 +30,7 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct ListObjectsV2<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     prefix: Option<&'a str>,
     delimiter: Option<&'a str>,
     max_keys: Option<u32>,
@@ -38,15 +38,13 @@ pub struct ListObjectsV2<'a> {
     start_after: Option<&'a str>,
     fetch_owner: Option<bool>,
     encoding_type: Option<&'a str>,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> ListObjectsV2<'a> {
     /// ListObjectsV2 of `bucket`.
     pub fn new(endpoint: &'a Endpoint, bucket: &Bucket<'a>) -> Self {
         ListObjectsV2 {
-            target: Target::bucket(endpoint, bucket),
+            operation: Operation::bucket(endpoint, bucket),
             prefix: None,
             delimiter: None,
             max_keys: None,
@@ -54,8 +52,6 @@ impl<'a> ListObjectsV2<'a> {
             start_after: None,
             fetch_owner: None,
             encoding_type: None,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
@@ -72,16 +68,11 @@ impl<'a> ListObjectsV2<'a> {
         encoding_type => encoding_type;
     }
 
-    /// `max-keys` (query): at most this many keys (S3 caps it at 1000).
-    pub fn max_keys(mut self, max: u32) -> Self {
-        self.max_keys = Some(max);
-        self
-    }
-
-    /// `fetch-owner` (query): `true` to include each object's owner.
-    pub fn fetch_owner(mut self, fetch: bool) -> Self {
-        self.fetch_owner = Some(fetch);
-        self
+    setters! {
+        /// `max-keys` (query): at most this many keys (S3 caps it at 1000).
+        max_keys(max: u32) => max_keys = Some(max);
+        /// `fetch-owner` (query): `true` to include each object's owner.
+        fetch_owner(fetch: bool) => fetch_owner = Some(fetch);
     }
 
     extra_setters!();
@@ -94,7 +85,8 @@ impl<'a> ListObjectsV2<'a> {
         expires: Expiry,
     ) -> Result<PresignedRequest, Error> {
         let max_keys = self.max_keys.map(|n| Num::new(u64::from(n)));
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("GET");
+        let (query, _) = request.pairs();
         query.push("list-type", "2")?;
         query.opt("prefix", self.prefix)?;
         query.opt("delimiter", self.delimiter)?;
@@ -106,20 +98,7 @@ impl<'a> ListObjectsV2<'a> {
             self.fetch_owner.map(|f| if f { "true" } else { "false" }),
         )?;
         query.opt("encoding-type", self.encoding_type)?;
-        query.extend(self.extra_query)?;
-        let mut headers = Pairs::headers();
-        headers.extend(self.extra_headers)?;
-        self.target.presign(
-            &Parts {
-                method: "GET",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

@@ -1,8 +1,8 @@
 //! ListParts.
 
-use crate::s3::actions::{Num, Pairs, Parts, Target, extra_setters, upload_id};
+use crate::s3::actions::{Num, Operation, extra_setters, setters, upload_id};
 use crate::s3::{Bucket, Endpoint};
-use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
+use crate::{Error, Expiry, PresignedRequest, Signer, SigningTime};
 
 /// Presigns [ListParts](https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html):
 /// the parts uploaded so far (`GET /key?uploadId=ID`), to resume an interrupted upload.
@@ -24,12 +24,10 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct ListParts<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     upload_id: &'a str,
     max_parts: Option<u32>,
     part_number_marker: Option<u32>,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> ListParts<'a> {
@@ -41,25 +39,18 @@ impl<'a> ListParts<'a> {
         upload_id: &'a str,
     ) -> Self {
         ListParts {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             upload_id,
             max_parts: None,
             part_number_marker: None,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
-    /// `max-parts` (query): at most this many parts (S3 caps it at 1000).
-    pub fn max_parts(mut self, max: u32) -> Self {
-        self.max_parts = Some(max);
-        self
-    }
-
-    /// `part-number-marker` (query): only parts after this number.
-    pub fn part_number_marker(mut self, marker: u32) -> Self {
-        self.part_number_marker = Some(marker);
-        self
+    setters! {
+        /// `max-parts` (query): at most this many parts (S3 caps it at 1000).
+        max_parts(max: u32) => max_parts = Some(max);
+        /// `part-number-marker` (query): only parts after this number.
+        part_number_marker(marker: u32) => part_number_marker = Some(marker);
     }
 
     extra_setters!();
@@ -73,24 +64,12 @@ impl<'a> ListParts<'a> {
     ) -> Result<PresignedRequest, Error> {
         let max_parts = self.max_parts.map(|n| Num::new(u64::from(n)));
         let marker = self.part_number_marker.map(|n| Num::new(u64::from(n)));
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("GET");
+        let (query, _) = request.pairs();
         query.push("uploadId", upload_id(self.upload_id)?)?;
         query.opt("max-parts", max_parts.as_ref().map(Num::as_str))?;
         query.opt("part-number-marker", marker.as_ref().map(Num::as_str))?;
-        query.extend(self.extra_query)?;
-        let mut headers = Pairs::headers();
-        headers.extend(self.extra_headers)?;
-        self.target.presign(
-            &Parts {
-                method: "GET",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: PayloadHash::Unsigned,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

@@ -383,6 +383,95 @@ impl<'a> Target<'a> {
     }
 }
 
+/// What every typed builder holds besides its own parameters: where the request goes and the
+/// caller's extra pairs ([`extra_setters`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operation<'a> {
+    target: Target<'a>,
+    extra_query: &'a [(&'a str, &'a str)],
+    extra_headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Operation<'a> {
+    pub(crate) fn object(endpoint: &'a Endpoint, bucket: &Bucket<'a>, key: &'a str) -> Self {
+        Operation::on(Target::object(endpoint, bucket, key))
+    }
+
+    pub(crate) fn bucket(endpoint: &'a Endpoint, bucket: &Bucket<'a>) -> Self {
+        Operation::on(Target::bucket(endpoint, bucket))
+    }
+
+    fn on(target: Target<'a>) -> Self {
+        Operation {
+            target,
+            extra_query: &[],
+            extra_headers: &[],
+        }
+    }
+
+    /// A `method` request with no pairs yet and an unsigned payload: the builder pushes its
+    /// own parameters, then [`OperationRequest::presign`] adds the extras and signs.
+    pub(crate) fn request<'p>(&self, method: &'p str) -> OperationRequest<'p>
+    where
+        'a: 'p,
+    {
+        OperationRequest {
+            operation: *self,
+            method,
+            payload: &PayloadHash::Unsigned,
+            query: Pairs::query(),
+            headers: Pairs::headers(),
+        }
+    }
+}
+
+/// A typed operation's request while its builder fills it in.
+pub(crate) struct OperationRequest<'p> {
+    operation: Operation<'p>,
+    method: &'p str,
+    payload: &'p PayloadHash,
+    query: Pairs<'p>,
+    headers: Pairs<'p>,
+}
+
+impl<'p> OperationRequest<'p> {
+    /// The payload hash (default `UNSIGNED-PAYLOAD`).
+    pub(crate) fn payload(mut self, payload: &'p PayloadHash) -> Self {
+        self.payload = payload;
+        self
+    }
+
+    /// The query and header lists, for the builder's own parameters.
+    pub(crate) fn pairs(&mut self) -> (&mut Pairs<'p>, &mut Pairs<'p>) {
+        (&mut self.query, &mut self.headers)
+    }
+
+    /// Appends the caller's extra pairs after the builder's own (so a name given by both is
+    /// refused as the extra one), signs a SHA-256 payload hash as `x-amz-content-sha256`, and
+    /// presigns.
+    pub(crate) fn presign(
+        mut self,
+        signer: &Signer,
+        time: SigningTime,
+        expires: Expiry,
+    ) -> Result<PresignedRequest, Error> {
+        self.query.extend(self.operation.extra_query)?;
+        self.headers.extend(self.operation.extra_headers)?;
+        push_payload_header(&mut self.headers, self.payload)?;
+        self.operation.target.presign(
+            &Parts {
+                method: self.method,
+                query: self.query.as_slice(),
+                headers: self.headers.as_slice(),
+                payload: *self.payload,
+            },
+            signer,
+            time,
+            expires,
+        )
+    }
+}
+
 /// Signs a SHA-256 payload hash as `x-amz-content-sha256`, so the client is told to send it.
 fn push_payload_header<'a>(headers: &mut Pairs<'a>, payload: &'a PayloadHash) -> Result<(), Error> {
     if let PayloadHash::Sha256(hex) = payload {
@@ -779,6 +868,24 @@ macro_rules! str_setters {
 }
 pub(crate) use str_setters;
 
+/// Setters that store their arguments in a field of a builder, each with its documentation:
+/// `name(arg: Type, …) => field = value;`.
+macro_rules! setters {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident($($arg:ident: $ty:ty),+) => $($field:ident).+ = $value:expr;
+    )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $($arg: $ty),+) -> Self {
+                self.$($field).+ = $value;
+                self
+            }
+        )*
+    };
+}
+pub(crate) use setters;
+
 /// The setters of [`ObjectAttributes`], for builders with an `attributes` field.
 macro_rules! attribute_setters {
     () => {
@@ -828,20 +935,49 @@ macro_rules! attribute_setters {
 }
 pub(crate) use attribute_setters;
 
+/// The setters of the operations that upload a body (PutObject, UploadPart): its MD5, length
+/// and checksum, and the payload hash.
+macro_rules! body_setters {
+    () => {
+        $crate::s3::actions::str_setters! {
+            /// `Content-MD5` (signed header): base64 of the body's MD5 (checked at presign).
+            content_md5 => content_md5;
+        }
+
+        $crate::s3::actions::setters! {
+            /// `Content-Length` (signed header): the exact size of the body.
+            content_length(len: u64) => content_length = Some(len);
+            /// `x-amz-checksum-<algorithm>` (signed header): base64 of the body's digest
+            /// (length checked at presign). S3 refuses a body that does not match.
+            checksum(algorithm: $crate::s3::ChecksumAlgorithm, value_base64: &'a str) =>
+                checksum = Some((algorithm, value_base64));
+            /// `x-amz-sdk-checksum-algorithm` (signed header): the algorithm of a checksum the
+            /// client sends (in a header or an aws-chunked trailer).
+            sdk_checksum_algorithm(algorithm: $crate::s3::ChecksumAlgorithm) =>
+                sdk_checksum_algorithm = Some(algorithm);
+            /// The payload hash (default `UNSIGNED-PAYLOAD`). A SHA-256 binds the URL to one
+            /// body; it is also signed as the `x-amz-content-sha256` header, which the client
+            /// must send. Streaming (aws-chunked) modes are refused.
+            payload(payload: $crate::PayloadHash) => payload = payload;
+        }
+    };
+}
+pub(crate) use body_setters;
+
 /// The escape hatch of the typed builders: extra query pairs and headers, signed as given.
 macro_rules! extra_setters {
     () => {
         /// Extra query parameters to sign (raw). A name the builder already sets is refused
         /// with [`crate::Error::InvalidParameter`].
         pub fn extra_query(mut self, query: &'a [(&'a str, &'a str)]) -> Self {
-            self.extra_query = query;
+            self.operation.extra_query = query;
             self
         }
 
         /// Extra headers to sign; the client must send them. A name the builder already sets
         /// is refused with [`crate::Error::InvalidParameter`].
         pub fn extra_headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
-            self.extra_headers = headers;
+            self.operation.extra_headers = headers;
             self
         }
     };

@@ -1,8 +1,8 @@
 //! PutObject.
 
 use crate::s3::actions::{
-    ChecksumAlgorithm, MetadataNames, Num, ObjectAttributes, Pairs, Parts, Target,
-    attribute_setters, checksum, content_md5, extra_setters, push_payload_header, str_setters,
+    ChecksumAlgorithm, MetadataNames, Num, ObjectAttributes, Operation, attribute_setters,
+    body_setters, checksum, content_md5, extra_setters, str_setters,
 };
 use crate::s3::{Bucket, Endpoint};
 use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
@@ -36,7 +36,7 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct PutObject<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     attributes: ObjectAttributes<'a>,
     content_length: Option<u64>,
     content_md5: Option<&'a str>,
@@ -45,15 +45,13 @@ pub struct PutObject<'a> {
     if_match: Option<&'a str>,
     if_none_match: Option<&'a str>,
     payload: PayloadHash,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> PutObject<'a> {
     /// PutObject of `key` (used verbatim) in `bucket`.
     pub fn new(endpoint: &'a Endpoint, bucket: &Bucket<'a>, key: &'a str) -> Self {
         PutObject {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             attributes: ObjectAttributes::default(),
             content_length: None,
             content_md5: None,
@@ -62,49 +60,19 @@ impl<'a> PutObject<'a> {
             if_match: None,
             if_none_match: None,
             payload: PayloadHash::Unsigned,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
     attribute_setters!();
 
     str_setters! {
-        /// `Content-MD5` (signed header): base64 of the body's MD5 (checked at presign).
-        content_md5 => content_md5;
         /// `If-None-Match` (signed header): `*` makes the upload fail if the key exists.
         if_none_match => if_none_match;
         /// `If-Match` (signed header): the upload only replaces an object with this ETag.
         if_match => if_match;
     }
 
-    /// `Content-Length` (signed header): the exact size of the body.
-    pub fn content_length(mut self, len: u64) -> Self {
-        self.content_length = Some(len);
-        self
-    }
-
-    /// `x-amz-checksum-<algorithm>` (signed header): base64 of the body's digest (length
-    /// checked at presign). S3 refuses a body that does not match.
-    pub fn checksum(mut self, algorithm: ChecksumAlgorithm, value_base64: &'a str) -> Self {
-        self.checksum = Some((algorithm, value_base64));
-        self
-    }
-
-    /// `x-amz-sdk-checksum-algorithm` (signed header): the algorithm of a checksum the client
-    /// sends (in a header or an aws-chunked trailer).
-    pub fn sdk_checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
-        self.sdk_checksum_algorithm = Some(algorithm);
-        self
-    }
-
-    /// The payload hash (default `UNSIGNED-PAYLOAD`). A SHA-256 binds the URL to one body; it
-    /// is also signed as the `x-amz-content-sha256` header, which the client must send.
-    /// Streaming (aws-chunked) modes are refused.
-    pub fn payload(mut self, payload: PayloadHash) -> Self {
-        self.payload = payload;
-        self
-    }
+    body_setters!();
 
     extra_setters!();
 
@@ -123,13 +91,12 @@ impl<'a> PutObject<'a> {
             .transpose()?;
         let metadata = MetadataNames::build(self.attributes.metadata)?;
 
-        let mut query = Pairs::query();
-        query.extend(self.extra_query)?;
+        let mut request = self.operation.request("PUT").payload(&self.payload);
+        let (_, headers) = request.pairs();
 
-        let mut headers = Pairs::headers();
         headers.opt("content-length", length.as_ref().map(Num::as_str))?;
         headers.opt("content-md5", md5)?;
-        self.attributes.push_to(&metadata, &mut headers)?;
+        self.attributes.push_to(&metadata, headers)?;
         if let Some((name, value)) = sum {
             headers.push(name, value)?;
         }
@@ -139,20 +106,8 @@ impl<'a> PutObject<'a> {
         )?;
         headers.opt("if-match", self.if_match)?;
         headers.opt("if-none-match", self.if_none_match)?;
-        headers.extend(self.extra_headers)?;
-        push_payload_header(&mut headers, &self.payload)?;
 
-        self.target.presign(
-            &Parts {
-                method: "PUT",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: self.payload,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 

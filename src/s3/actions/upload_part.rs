@@ -1,8 +1,8 @@
 //! UploadPart.
 
 use crate::s3::actions::{
-    ChecksumAlgorithm, Num, Pairs, Parts, SseCustomerKey, Target, checksum, content_md5,
-    extra_setters, part_number, push_payload_header, str_setters, upload_id,
+    ChecksumAlgorithm, Num, Operation, SseCustomerKey, body_setters, checksum, content_md5,
+    extra_setters, part_number, setters, upload_id,
 };
 use crate::s3::{Bucket, Endpoint};
 use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
@@ -12,7 +12,8 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 ///
 /// Presigning one URL per part lets a browser upload a large file in parallel without
 /// credentials; the client keeps each response's `ETag` for
-/// [`crate::s3::CompleteMultipartUpload`].
+/// [`crate::s3::CompleteMultipartUpload`]. A checksum's algorithm must be the one given to
+/// [`crate::s3::CreateMultipartUpload`].
 ///
 /// ```
 /// use presign::s3::{Bucket, Endpoint, UploadPart};
@@ -34,7 +35,7 @@ use crate::{Error, Expiry, PayloadHash, PresignedRequest, Signer, SigningTime};
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct UploadPart<'a> {
-    target: Target<'a>,
+    operation: Operation<'a>,
     upload_id: &'a str,
     part_number: u32,
     content_length: Option<u64>,
@@ -43,8 +44,6 @@ pub struct UploadPart<'a> {
     sdk_checksum_algorithm: Option<ChecksumAlgorithm>,
     sse_customer: Option<SseCustomerKey<'a>>,
     payload: PayloadHash,
-    extra_query: &'a [(&'a str, &'a str)],
-    extra_headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> UploadPart<'a> {
@@ -57,7 +56,7 @@ impl<'a> UploadPart<'a> {
         part_number: u32,
     ) -> Self {
         UploadPart {
-            target: Target::object(endpoint, bucket, key),
+            operation: Operation::object(endpoint, bucket, key),
             upload_id,
             part_number,
             content_length: None,
@@ -66,46 +65,14 @@ impl<'a> UploadPart<'a> {
             sdk_checksum_algorithm: None,
             sse_customer: None,
             payload: PayloadHash::Unsigned,
-            extra_query: &[],
-            extra_headers: &[],
         }
     }
 
-    str_setters! {
-        /// `Content-MD5` (signed header): base64 of the part's MD5 (checked at presign).
-        content_md5 => content_md5;
-    }
+    body_setters!();
 
-    /// `Content-Length` (signed header): the exact size of the part.
-    pub fn content_length(mut self, len: u64) -> Self {
-        self.content_length = Some(len);
-        self
-    }
-
-    /// `x-amz-checksum-<algorithm>` (signed header): base64 of the part's digest. The
-    /// algorithm must be the one given to CreateMultipartUpload.
-    pub fn checksum(mut self, algorithm: ChecksumAlgorithm, value_base64: &'a str) -> Self {
-        self.checksum = Some((algorithm, value_base64));
-        self
-    }
-
-    /// `x-amz-sdk-checksum-algorithm` (signed header).
-    pub fn sdk_checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
-        self.sdk_checksum_algorithm = Some(algorithm);
-        self
-    }
-
-    /// SSE-C: the key given to CreateMultipartUpload (signed headers).
-    pub fn sse_customer_key(mut self, key: SseCustomerKey<'a>) -> Self {
-        self.sse_customer = Some(key);
-        self
-    }
-
-    /// The payload hash (default `UNSIGNED-PAYLOAD`); a SHA-256 is also signed as
-    /// `x-amz-content-sha256`, which the client must send.
-    pub fn payload(mut self, payload: PayloadHash) -> Self {
-        self.payload = payload;
-        self
+    setters! {
+        /// SSE-C: the key given to CreateMultipartUpload (signed headers).
+        sse_customer_key(key: SseCustomerKey<'a>) => sse_customer = Some(key);
     }
 
     extra_setters!();
@@ -126,12 +93,11 @@ impl<'a> UploadPart<'a> {
             .map(|(algorithm, value)| checksum(algorithm, value))
             .transpose()?;
 
-        let mut query = Pairs::query();
+        let mut request = self.operation.request("PUT").payload(&self.payload);
+        let (query, headers) = request.pairs();
         query.push("partNumber", part.as_str())?;
         query.push("uploadId", id)?;
-        query.extend(self.extra_query)?;
 
-        let mut headers = Pairs::headers();
         headers.opt("content-length", length.as_ref().map(Num::as_str))?;
         headers.opt("content-md5", md5)?;
         if let Some((name, value)) = sum {
@@ -142,22 +108,10 @@ impl<'a> UploadPart<'a> {
             self.sdk_checksum_algorithm.map(ChecksumAlgorithm::as_str),
         )?;
         if let Some(key) = &self.sse_customer {
-            key.push_to(&mut headers)?;
+            key.push_to(headers)?;
         }
-        headers.extend(self.extra_headers)?;
-        push_payload_header(&mut headers, &self.payload)?;
 
-        self.target.presign(
-            &Parts {
-                method: "PUT",
-                query: query.as_slice(),
-                headers: headers.as_slice(),
-                payload: self.payload,
-            },
-            signer,
-            time,
-            expires,
-        )
+        request.presign(signer, time, expires)
     }
 }
 
