@@ -36,8 +36,10 @@ pub const AUTH_QUERY_PARAMS: &[&str] = &[
 ];
 
 /// The bytes a host (and port) may have: letters, digits and `-.:[]_`.
-// Evaluated at compile time: an index out of bounds would not compile.
-#[allow(clippy::indexing_slicing)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds would not compile"
+)]
 static HOST_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0u8;
@@ -98,7 +100,6 @@ impl<'a> PresignRequest<'a> {
 
     /// A request whose path is an encoded `prefix` followed by raw segments, each encoded once
     /// (`/` kept): how the S3 layer passes `/bucket/key` without building a string.
-    #[allow(dead_code)] // For the S3 layer (developed on another branch).
     pub(crate) fn with_raw_path(
         method: &'a str,
         scheme: &'a str,

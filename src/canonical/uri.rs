@@ -35,7 +35,6 @@ pub(crate) enum PathInput<'a> {
     Wire(&'a str),
     /// An encoded prefix (an endpoint's base path, possibly empty) followed by raw segments,
     /// each written as `/` plus the segment encoded once (`/` inside a segment kept).
-    #[allow(dead_code)] // Built by the S3 layer (developed on another branch).
     Raw {
         prefix: &'a str,
         segments: &'a [&'a str],
