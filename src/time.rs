@@ -167,6 +167,12 @@ impl FromStr for SigningTime {
 pub struct AmzDate([u8; 16]);
 
 impl AmzDate {
+    /// The text that [`SigningTime::parse_amz_date`] accepted: strictly `yyyyMMdd'T'HHmmss'Z'`,
+    /// so already the formatted date.
+    pub(crate) fn from_parsed(text: [u8; 16]) -> Self {
+        AmzDate(text)
+    }
+
     /// The 16 characters.
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(&self.0).unwrap_or("")

@@ -273,8 +273,11 @@ pub(crate) struct CredentialScope {
 }
 
 impl CredentialScope {
+    /// Decodes `wire` (percent-escapes and `+` when it came from a query) into the inline
+    /// buffer, a run of plain bytes at a time, and finds the four `/`.
     fn parse(
-        bytes: impl Iterator<Item = u8>,
+        wire: &str,
+        query_encoded: bool,
         malformed: &dyn Fn(String) -> VerifyError,
     ) -> Result<Self, VerifyError> {
         let mut scope = CredentialScope {
@@ -282,20 +285,42 @@ impl CredentialScope {
             len: 0,
             ends: [0; 4],
         };
-        let mut slashes = 0;
-        for b in bytes {
-            let slot = scope
+        let too_long = || malformed("the credential is too long".into());
+        let mut rest = wire.as_bytes();
+        while !rest.is_empty() {
+            let special = |b: &u8| query_encoded && matches!(b, b'%' | b'+');
+            let run = rest.iter().position(special).unwrap_or(rest.len());
+            let (plain, tail) = rest.split_at(run);
+            let end = scope.len.saturating_add(plain.len());
+            scope
                 .buf
-                .get_mut(scope.len)
-                .ok_or_else(|| malformed("the credential is too long".into()))?;
-            *slot = b;
-            if b == b'/' {
-                if let Some(end) = scope.ends.get_mut(slashes) {
-                    *end = scope.len;
-                }
-                slashes = slashes.saturating_add(1);
-            }
+                .get_mut(scope.len..end)
+                .ok_or_else(too_long)?
+                .copy_from_slice(plain);
+            scope.len = end;
+            let Some((&first, after)) = tail.split_first() else {
+                break;
+            };
+            // Escapes were validated with the query; a `+` is a space.
+            let (byte, after) = match (first, after) {
+                (b'%', [high, low, after @ ..]) => (
+                    crate::encoding::hex_val(*high) << 4 | crate::encoding::hex_val(*low),
+                    after,
+                ),
+                (b'+', _) => (b' ', after),
+                _ => (first, after),
+            };
+            *scope.buf.get_mut(scope.len).ok_or_else(too_long)? = byte;
             scope.len = scope.len.saturating_add(1);
+            rest = after;
+        }
+        let mut slashes = 0usize;
+        let text = scope.buf.get(..scope.len).unwrap_or_default();
+        for (i, _) in text.iter().enumerate().filter(|(_, b)| **b == b'/') {
+            if let Some(end) = scope.ends.get_mut(slashes) {
+                *end = i;
+            }
+            slashes = slashes.saturating_add(1);
         }
         if slashes != 4 {
             return Err(malformed(format!(
@@ -444,7 +469,10 @@ pub struct VerifiedRequest<'r> {
     scope: CredentialScope,
     signed_headers: SignedHeaderList<'r>,
     signing_time: SigningTime,
-    expires_at: Option<SigningTime>,
+    /// `X-Amz-Expires` of a presigned URL.
+    expires_secs: Option<u32>,
+    /// When the temporary credentials that signed it expire.
+    credential_expires_at: Option<SigningTime>,
     session_token: Option<&'r str>,
     session_token_encoded: bool,
     payload: PayloadHash,
@@ -501,7 +529,13 @@ impl<'r> VerifiedRequest<'r> {
     /// `X-Amz-Date + X-Amz-Expires` and the expiry of temporary credentials; for header auth
     /// the expiry of temporary credentials, if any.
     pub fn expires_at(&self) -> Option<SigningTime> {
-        self.expires_at
+        let url = self
+            .expires_secs
+            .map(|secs| self.signing_time.add_seconds(i64::from(secs)));
+        match (url, self.credential_expires_at) {
+            (Some(url), Some(credential)) => Some(url.min(credential)),
+            (url, credential) => url.or(credential),
+        }
     }
 
     /// The session token the request carried (temporary credentials).
@@ -571,7 +605,7 @@ impl core::fmt::Debug for VerifiedRequest<'_> {
             .field("credential_scope", &self.credential_scope())
             .field("signed_headers", &self.signed_headers().collect::<Vec<_>>())
             .field("signing_time", &self.signing_time)
-            .field("expires_at", &self.expires_at)
+            .field("expires_at", &self.expires_at())
             .field("session_token", &self.session_token.map(|_| "<redacted>"))
             .field("payload", &self.payload)
             .finish_non_exhaustive()
@@ -829,8 +863,8 @@ impl<S: CredentialStore> Verifier<S> {
             });
         }
 
-        // Time.
-        let mut expires_at = None;
+        // Time, in seconds since the epoch (the instants themselves are only made for errors
+        // and when asked for).
         if let Some(expires) = parsed.expires_secs {
             if expires > self.config.max_expires_secs {
                 return Err(VerifyError::AuthorizationQueryParametersError(format!(
@@ -838,18 +872,17 @@ impl<S: CredentialStore> Verifier<S> {
                     self.config.max_expires_secs
                 )));
             }
-            let start = parsed.signing_time.add_seconds(-900);
-            let end = parsed.signing_time.add_seconds(i64::from(expires));
-            if now < start {
+            let (now_secs, signed_secs) =
+                (now.unix_timestamp(), parsed.signing_time.unix_timestamp());
+            if now_secs < signed_secs.saturating_sub(900) {
                 return Err(VerifyError::NotYetValid);
             }
-            if now > end {
+            if now_secs > signed_secs.saturating_add(i64::from(expires)) {
                 return Err(VerifyError::Expired {
-                    expires_at: end,
+                    expires_at: parsed.signing_time.add_seconds(i64::from(expires)),
                     now,
                 });
             }
-            expires_at = Some(end);
         } else {
             let skew = i64::from(self.config.clock_skew_secs);
             let diff = now
@@ -867,9 +900,6 @@ impl<S: CredentialStore> Verifier<S> {
         let access_key_id = scope.access_key_id;
         let (signing_key, credential_expiry) =
             self.credential_key(&scope, scope_date, parsed.session_token, presigned, now)?;
-        if let Some(cred_expiry) = credential_expiry {
-            expires_at = Some(expires_at.map_or(cred_expiry, |e| e.min(cred_expiry)));
-        }
 
         // The signature, over the canonical request streamed into SHA-256.
         let decoded = crate::signing_key::decode_lower_hex32(parsed.signature_hex);
@@ -943,7 +973,8 @@ impl<S: CredentialStore> Verifier<S> {
             scope: parsed.scope,
             signed_headers: parsed.signed_headers,
             signing_time: parsed.signing_time,
-            expires_at,
+            expires_secs: parsed.expires_secs,
+            credential_expires_at: credential_expiry,
             session_token: parsed.session_token,
             session_token_encoded: presigned,
             payload: parsed.payload,
@@ -1151,12 +1182,9 @@ fn parse_presigned<'r>(
             "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into(),
         ));
     }
-    let scope = CredentialScope::parse(
-        Decoded::new(value(cred).as_bytes(), Rule::Query),
-        &malformed,
-    )?;
+    let scope = CredentialScope::parse(value(cred), true, &malformed)?;
     let date_text = value(date);
-    let signing_time = parse_amz(date_text.as_bytes(), true).ok_or_else(|| {
+    let (signing_time, amz_date) = parse_amz(date_text.as_bytes(), true).ok_or_else(|| {
         malformed("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into())
     })?;
     let expires_text = value(expires);
@@ -1210,7 +1238,7 @@ fn parse_presigned<'r>(
             encoded: true,
         },
         signing_time,
-        amz_date: signing_time.amz_date(),
+        amz_date,
         signature_hex: value(sig),
         signature_index: Some(sig),
         session_token: token.map(value),
@@ -1219,8 +1247,9 @@ fn parse_presigned<'r>(
     })
 }
 
-/// Strict `yyyyMMdd'T'HHmmss'Z'`, decoding escapes when the text came from a query.
-fn parse_amz(wire: &[u8], encoded: bool) -> Option<SigningTime> {
+/// Strict `yyyyMMdd'T'HHmmss'Z'`, decoding escapes when the text came from a query; the time
+/// and its formatted text.
+fn parse_amz(wire: &[u8], encoded: bool) -> Option<(SigningTime, crate::AmzDate)> {
     let mut buf = [0u8; 16];
     let mut n = 0;
     let mut push = |b: u8| {
@@ -1238,7 +1267,9 @@ fn parse_amz(wire: &[u8], encoded: bool) -> Option<SigningTime> {
             push(b)?;
         }
     }
-    SigningTime::parse_amz_date(core::str::from_utf8(buf.get(..n)?).ok()?).ok()
+    let time = SigningTime::parse_amz_date(core::str::from_utf8(buf.get(..n)?).ok()?).ok()?;
+    // Strictly parsed, the 16 bytes are the formatted date itself.
+    Some((time, crate::AmzDate::from_parsed(buf)))
 }
 
 /// `name=value` up to the next `,` (after optional spaces); returns the value and the rest.
@@ -1277,16 +1308,18 @@ fn parse_header_auth<H: Headers + ?Sized>(
     if credential.is_empty() || signed.is_empty() {
         return Err(grammar());
     }
-    let scope = CredentialScope::parse(credential.bytes(), &malformed)?;
+    let scope = CredentialScope::parse(credential, false, &malformed)?;
 
-    let signing_time = match single_header(headers, "x-amz-date")? {
+    let (signing_time, amz_date) = match single_header(headers, "x-amz-date")? {
         Some(v) => parse_amz(v.as_bytes(), false).ok_or(VerifyError::MissingDate)?,
         None => {
             let date = single_header(headers, "date")?.ok_or(VerifyError::MissingDate)?;
-            time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822)
-                .ok()
-                .and_then(|t| SigningTime::from_offset_date_time(t).ok())
-                .ok_or(VerifyError::MissingDate)?
+            let time =
+                time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822)
+                    .ok()
+                    .and_then(|t| SigningTime::from_offset_date_time(t).ok())
+                    .ok_or(VerifyError::MissingDate)?;
+            (time, time.amz_date())
         }
     };
     let payload = match single_header(headers, "x-amz-content-sha256")? {
@@ -1306,7 +1339,7 @@ fn parse_header_auth<H: Headers + ?Sized>(
             encoded: false,
         },
         signing_time,
-        amz_date: signing_time.amz_date(),
+        amz_date,
         signature_hex: signature,
         signature_index: None,
         session_token,
