@@ -70,18 +70,34 @@ fn scan_block(block: &[u8; 16]) -> (u32, bool) {
 impl<'a> WireQuery<'a> {
     /// Splits `query` (without the `?`) into pairs. Empty segments (`a=1&&b=2`) are skipped.
     pub(crate) fn parse(query: &'a str) -> Result<Self, Error> {
+        let mut parsed = WireQuery::unparsed(query);
+        parsed.parse_in_place()?;
+        Ok(parsed)
+    }
+
+    /// `query`, not split yet (no pairs): [`WireQuery::parse_in_place`] splits it where it
+    /// lies, so that a caller keeps it in its own frame rather than moving it.
+    pub(crate) fn unparsed(query: &'a str) -> Self {
+        WireQuery {
+            query,
+            spans: [Span::default(); MAX_QUERY_PAIRS],
+            len: 0,
+            canonical: true,
+        }
+    }
+
+    /// Splits the query given to [`WireQuery::unparsed`] into pairs.
+    pub(crate) fn parse_in_place(&mut self) -> Result<(), Error> {
+        let query = self.query;
         if query.len() > MAX_REQUEST_TARGET_LEN {
             return Err(Error::TooMany {
                 what: "bytes in the query string",
                 limit: MAX_REQUEST_TARGET_LEN,
             });
         }
-        let mut parsed = WireQuery {
-            query,
-            spans: [Span::default(); MAX_QUERY_PAIRS],
-            len: 0,
-            canonical: true,
-        };
+        let parsed = self;
+        parsed.len = 0;
+        parsed.canonical = true;
         // One pass over the bytes, 16 at a time: a bit mask of the bytes that matter (`&`, `=`,
         // `%`), computed without branches (it vectorizes), and whether every other byte is
         // unreserved; then a visit to each set bit only. Splits on `&`, finds each pair's first
@@ -138,7 +154,7 @@ impl<'a> WireQuery<'a> {
         }
         parsed.end_segment(start, name_end, bytes.len())?;
         parsed.canonical &= plain;
-        Ok(parsed)
+        Ok(())
     }
 
     /// Records the segment `start..end` (its first `=` at `name_end`) as a pair; an empty

@@ -194,7 +194,8 @@ fn decoded_eq(wire: &str, value: &str) -> bool {
 pub fn detect<H: Headers + ?Sized>(
     request: &IncomingRequest<'_, H>,
 ) -> Result<Mechanism, VerifyError> {
-    let query = parse_query(request.query())?;
+    let mut query = WireQuery::unparsed(request.query());
+    parse_query(&mut query)?;
     detect_in(request, &AuthParams::scan(&query))
 }
 
@@ -252,8 +253,8 @@ impl AuthParams {
     }
 }
 
-fn parse_query(query: &str) -> Result<WireQuery<'_>, VerifyError> {
-    WireQuery::parse(query).map_err(|e| match e {
+fn parse_query(query: &mut WireQuery<'_>) -> Result<(), VerifyError> {
+    query.parse_in_place().map_err(|e| match e {
         crate::Error::TooMany { what, limit } => {
             VerifyError::RequestTooLarge(format!("more than {limit} {what}"))
         }
@@ -273,18 +274,23 @@ pub(crate) struct CredentialScope {
 }
 
 impl CredentialScope {
+    /// No credential yet.
+    const EMPTY: CredentialScope = CredentialScope {
+        buf: [0; 256],
+        len: 0,
+        ends: [0; 4],
+    };
+
     /// Decodes `wire` (percent-escapes and `+` when it came from a query) into the inline
     /// buffer, a run of plain bytes at a time, and finds the four `/`.
-    fn parse(
+    fn fill(
+        &mut self,
         wire: &str,
         query_encoded: bool,
         malformed: &dyn Fn(String) -> VerifyError,
-    ) -> Result<Self, VerifyError> {
-        let mut scope = CredentialScope {
-            buf: [0; 256],
-            len: 0,
-            ends: [0; 4],
-        };
+    ) -> Result<(), VerifyError> {
+        let scope = self;
+        scope.len = 0;
         let too_long = || malformed("the credential is too long".into());
         let mut rest = wire.as_bytes();
         while !rest.is_empty() {
@@ -331,7 +337,7 @@ impl CredentialScope {
         if core::str::from_utf8(scope.text()).is_err() {
             return Err(malformed("the credential is not UTF-8".into()));
         }
-        Ok(scope)
+        Ok(())
     }
 
     fn text(&self) -> &[u8] {
@@ -674,7 +680,6 @@ pub struct Verifier<S: CredentialStore> {
 /// What the two mechanisms have in common once parsed.
 struct Parsed<'r> {
     mechanism: Mechanism,
-    scope: CredentialScope,
     signed_headers: SignedHeaderList<'r>,
     signing_time: SigningTime,
     amz_date: crate::AmzDate,
@@ -712,7 +717,8 @@ impl<S: CredentialStore> Verifier<S> {
         request: &IncomingRequest<'r, H>,
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
-        let query = self.check_bounds(request)?;
+        let mut query = WireQuery::unparsed(request.query());
+        self.check_bounds(request, &mut query)?;
         let auth = AuthParams::scan(&query);
         match detect_in(request, &auth)? {
             Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
@@ -729,7 +735,8 @@ impl<S: CredentialStore> Verifier<S> {
         request: &IncomingRequest<'r, H>,
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
-        let query = self.check_bounds(request)?;
+        let mut query = WireQuery::unparsed(request.query());
+        self.check_bounds(request, &mut query)?;
         let auth = AuthParams::scan(&query);
         match detect_in(request, &auth)? {
             Mechanism::PresignedQuery => self.verify_parsed(request, &query, &auth, now, true),
@@ -746,7 +753,8 @@ impl<S: CredentialStore> Verifier<S> {
         request: &IncomingRequest<'r, H>,
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
-        let query = self.check_bounds(request)?;
+        let mut query = WireQuery::unparsed(request.query());
+        self.check_bounds(request, &mut query)?;
         let auth = AuthParams::scan(&query);
         match detect_in(request, &auth)? {
             Mechanism::AuthorizationHeader => {
@@ -774,10 +782,12 @@ impl<S: CredentialStore> Verifier<S> {
         self.verify(&incoming, now)
     }
 
+    /// Refuses requests past the limits and unreadable targets; splits the query in place.
     fn check_bounds<'r, H: Headers + ?Sized>(
         &self,
         request: &IncomingRequest<'r, H>,
-    ) -> Result<WireQuery<'r>, VerifyError> {
+        query: &mut WireQuery<'r>,
+    ) -> Result<(), VerifyError> {
         if request.target.len() > MAX_REQUEST_TARGET_LEN {
             return Err(VerifyError::RequestTooLarge(format!(
                 "the request target is longer than {MAX_REQUEST_TARGET_LEN} bytes"
@@ -796,7 +806,7 @@ impl<S: CredentialStore> Verifier<S> {
         crate::canonical::validate_wire_path(request.path()).map_err(|_| {
             VerifyError::InvalidArgument("the path has a '%' not followed by two hex digits".into())
         })?;
-        parse_query(request.query())
+        parse_query(query)
     }
 
     fn verify_parsed<'r, H: Headers + ?Sized>(
@@ -807,14 +817,16 @@ impl<S: CredentialStore> Verifier<S> {
         now: SigningTime,
         presigned: bool,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
+        // Filled in place: the decoded credential is moved once, into the result.
+        let mut credential = CredentialScope::EMPTY;
         let parsed = if presigned {
-            parse_presigned(query, auth, request.payload)?
+            parse_presigned(query, auth, request.payload, &mut credential)?
         } else {
-            parse_header_auth(request.headers, request.payload)?
+            parse_header_auth(request.headers, request.payload, &mut credential)?
         };
         let malformed = |msg: String| malformed_error(presigned, msg);
 
-        let scope = parsed.scope.parts();
+        let scope = credential.parts();
         let scope_date =
             self.check_scope(&scope, parsed.signing_time, &malformed, &|got, expected| {
                 VerifyError::WrongRegion {
@@ -970,7 +982,7 @@ impl<S: CredentialStore> Verifier<S> {
 
         Ok(VerifiedRequest {
             mechanism: parsed.mechanism,
-            scope: parsed.scope,
+            scope: credential,
             signed_headers: parsed.signed_headers,
             signing_time: parsed.signing_time,
             expires_secs: parsed.expires_secs,
@@ -1147,6 +1159,7 @@ fn parse_presigned<'r>(
     query: &WireQuery<'r>,
     auth: &AuthParams,
     given_payload: Option<PayloadHash>,
+    scope: &mut CredentialScope,
 ) -> Result<Parsed<'r>, VerifyError> {
     let malformed = |msg: String| VerifyError::AuthorizationQueryParametersError(msg);
     // Case variants and repeats of auth parameters are errors.
@@ -1182,7 +1195,7 @@ fn parse_presigned<'r>(
             "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into(),
         ));
     }
-    let scope = CredentialScope::parse(value(cred), true, &malformed)?;
+    scope.fill(value(cred), true, &malformed)?;
     let date_text = value(date);
     let (signing_time, amz_date) = parse_amz(date_text.as_bytes(), true).ok_or_else(|| {
         malformed("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into())
@@ -1232,7 +1245,6 @@ fn parse_presigned<'r>(
     }
     Ok(Parsed {
         mechanism: Mechanism::PresignedQuery,
-        scope,
         signed_headers: SignedHeaderList {
             text: value(signed),
             encoded: true,
@@ -1282,10 +1294,11 @@ fn auth_component<'v>(text: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
     })
 }
 
-fn parse_header_auth<H: Headers + ?Sized>(
-    headers: &H,
+fn parse_header_auth<'h, H: Headers + ?Sized>(
+    headers: &'h H,
     given_payload: Option<PayloadHash>,
-) -> Result<Parsed<'_>, VerifyError> {
+    scope: &mut CredentialScope,
+) -> Result<Parsed<'h>, VerifyError> {
     let malformed = |msg: String| VerifyError::AuthorizationHeaderMalformed(msg);
     let value = single_header(headers, "authorization")?.unwrap_or("");
     if value.len() > MAX_AUTHORIZATION_LEN {
@@ -1308,7 +1321,7 @@ fn parse_header_auth<H: Headers + ?Sized>(
     if credential.is_empty() || signed.is_empty() {
         return Err(grammar());
     }
-    let scope = CredentialScope::parse(credential, false, &malformed)?;
+    scope.fill(credential, false, &malformed)?;
 
     let (signing_time, amz_date) = match single_header(headers, "x-amz-date")? {
         Some(v) => parse_amz(v.as_bytes(), false).ok_or(VerifyError::MissingDate)?,
@@ -1333,7 +1346,6 @@ fn parse_header_auth<H: Headers + ?Sized>(
     let session_token = single_header(headers, "x-amz-security-token")?;
     Ok(Parsed {
         mechanism: Mechanism::AuthorizationHeader,
-        scope,
         signed_headers: SignedHeaderList {
             text: signed,
             encoded: false,

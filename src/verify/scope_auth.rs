@@ -38,7 +38,8 @@ impl<S: CredentialStore> Verifier<S> {
         now: SigningTime,
         malformed: &dyn Fn(String) -> VerifyError,
     ) -> Result<ScopeAuth, VerifyError> {
-        let parsed = CredentialScope::parse(credential, false, malformed)?;
+        let mut parsed = CredentialScope::EMPTY;
+        parsed.fill(credential, false, malformed)?;
         let scope = parsed.parts();
         let date = self.check_scope(&scope, signing_time, malformed, &|got, expected| {
             malformed(format!(
