@@ -135,6 +135,19 @@ pub(crate) fn validate_value(value: &[u8]) -> Result<(), BadValue> {
     }
 }
 
+/// Whether `value` is valid and already canonical (most are): visible characters and single
+/// spaces between them, within the length limit. One branch-free pass; the others are checked
+/// and folded byte by byte.
+#[inline]
+fn is_plain_value(value: &[u8]) -> bool {
+    let visible_or_space = value
+        .iter()
+        .fold(true, |ok, &b| ok & ((b.wrapping_sub(b'!') < 0x5e) | (b == b' ')));
+    let no_double_space = !value.windows(2).any(|w| w == b"  ");
+    let trimmed = value.first() != Some(&b' ') && value.last() != Some(&b' ');
+    visible_or_space && no_double_space && trimmed && value.len() <= MAX_HEADER_VALUE_LEN
+}
+
 /// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space.
 pub(crate) fn write_value<S: Sink>(value: &[u8], out: &mut Buffered<'_, S>) {
     let mut words = value.split(|&b| is_space(b)).filter(|w| !w.is_empty());
@@ -178,11 +191,15 @@ where
         out.byte(b':');
         let mut first = true;
         for value in headers.values(name) {
-            validate_value(value).map_err(|_| Error::InvalidHeaderValue(name.to_owned()))?;
             if !first {
                 out.byte(b',');
             }
             first = false;
+            if is_plain_value(value) {
+                out.bytes(value);
+                continue;
+            }
+            validate_value(value).map_err(|_| Error::InvalidHeaderValue(name.to_owned()))?;
             write_value(value, &mut out);
         }
         if first && missing.is_none() {
