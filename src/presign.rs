@@ -485,7 +485,7 @@ impl Signer {
         day: &DayKey,
         path_is_canonical: bool,
     ) -> Result<PresignedRequest, Error> {
-        let amz = time.amz_date();
+        let amz = time.amz_date_on(&day.date8);
         let amz = amz.as_bytes();
         let signed_token = day.token_query.is_some() && self.session_token_signed();
 

@@ -44,6 +44,8 @@ pub struct Signer {
 /// Everything that depends only on the credentials, the scope and the day.
 pub(crate) struct DayKey {
     pub(crate) date: Date,
+    /// `yyyyMMdd`: the first half of every `X-Amz-Date` of the day.
+    pub(crate) date8: [u8; 8],
     pub(crate) key: SigningKey,
     /// `yyyyMMdd/region/service/aws4_request`
     pub(crate) scope: String,
@@ -197,6 +199,7 @@ impl Signer {
         });
         DayKey {
             date,
+            date8,
             key,
             query_head: format!(
                 "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={credential_query}&X-Amz-Date="

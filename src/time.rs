@@ -105,6 +105,22 @@ impl SigningTime {
         AmzDate(out)
     }
 
+    /// [`SigningTime::amz_date`] with the `yyyyMMdd` of this instant's date formatted already
+    /// (the signer keeps it per day): only the time of day is formatted.
+    pub(crate) fn amz_date_on(&self, date8: &[u8; 8]) -> AmzDate {
+        let mut out = [0u8; 16];
+        if let Some(dst) = out.get_mut(..8) {
+            dst.copy_from_slice(date8);
+        }
+        out[8] = b'T';
+        let (hour, minute, second) = self.0.to_hms();
+        two(hour, &mut out[9..11]);
+        two(minute, &mut out[11..13]);
+        two(second, &mut out[13..15]);
+        out[15] = b'Z';
+        AmzDate(out)
+    }
+
     /// This instant plus `secs` seconds (saturating at the end of year 9999).
     pub fn add_seconds(&self, secs: i64) -> SigningTime {
         match self.0.checked_add(time::Duration::seconds(secs)) {
@@ -440,6 +456,16 @@ mod tests {
             "1.5h",
         ] {
             assert!(secs(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn amz_date_on_reuses_the_formatted_day() {
+        for text in ["20130524T000000Z", "19991231T235959Z", "20240229T120501Z"] {
+            let t = SigningTime::parse_amz_date(text).unwrap_or_else(|_| SigningTime::now());
+            let mut date8 = [0u8; 8];
+            write_date8(t.date(), &mut date8);
+            assert_eq!(t.amz_date_on(&date8).as_str(), text);
         }
     }
 
