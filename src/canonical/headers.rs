@@ -140,9 +140,9 @@ pub(crate) fn validate_value(value: &[u8]) -> Result<(), BadValue> {
 /// and folded byte by byte.
 #[inline]
 fn is_plain_value(value: &[u8]) -> bool {
-    let visible_or_space = value
-        .iter()
-        .fold(true, |ok, &b| ok & ((b.wrapping_sub(b'!') < 0x5e) | (b == b' ')));
+    let visible_or_space = value.iter().fold(true, |ok, &b| {
+        ok & ((b.wrapping_sub(b'!') < 0x5e) | (b == b' '))
+    });
     let no_double_space = !value.windows(2).any(|w| w == b"  ");
     let trimmed = value.first() != Some(&b' ') && value.last() != Some(&b' ');
     visible_or_space && no_double_space && trimmed && value.len() <= MAX_HEADER_VALUE_LEN

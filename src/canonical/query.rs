@@ -54,15 +54,12 @@ pub(crate) struct WireQuery<'a> {
 }
 
 /// The bytes of the little-endian `word` that are `&`, `=` or `%`: the high bit of each such
-/// byte set, every other bit clear (eight bytes at a time, without branches).
+/// byte set, every other bit clear.
 #[inline(always)]
 fn special_bytes(word: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // A byte of `x` is zero exactly when its high bit ends up set (no carries between bytes).
-    let zero_bytes = |x: u64| !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
-    let equal = |c: u8| zero_bytes(word ^ ONES.wrapping_mul(u64::from(c)));
-    equal(b'&') | equal(b'=') | equal(b'%')
+    encoding::bytes_equal(word, b'&')
+        | encoding::bytes_equal(word, b'=')
+        | encoding::bytes_equal(word, b'%')
 }
 
 impl<'a> WireQuery<'a> {
