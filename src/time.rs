@@ -94,15 +94,9 @@ impl SigningTime {
 
     /// `yyyyMMdd'T'HHmmss'Z'`, formatted on the stack.
     pub fn amz_date(&self) -> AmzDate {
-        let mut out = [0u8; 16];
-        write_date8(self.0.date(), &mut out);
-        out[8] = b'T';
-        let (hour, minute, second) = self.0.to_hms();
-        two(hour, &mut out[9..11]);
-        two(minute, &mut out[11..13]);
-        two(second, &mut out[13..15]);
-        out[15] = b'Z';
-        AmzDate(out)
+        let mut date8 = [0u8; 8];
+        write_date8(self.0.date(), &mut date8);
+        self.amz_date_on(&date8)
     }
 
     /// [`SigningTime::amz_date`] with the `yyyyMMdd` of this instant's date formatted already

@@ -717,16 +717,11 @@ impl<S: CredentialStore> Verifier<S> {
         request: &IncomingRequest<'r, H>,
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
-        let mut query = WireQuery::unparsed(request.query());
-        self.check_bounds(request, &mut query)?;
-        let auth = AuthParams::scan(&query);
-        match detect_in(request, &auth)? {
+        self.verify_as(request, now, |mechanism| match mechanism {
             Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
-            Mechanism::PresignedQuery => self.verify_parsed(request, &query, &auth, now, true),
-            Mechanism::AuthorizationHeader => {
-                self.verify_parsed(request, &query, &auth, now, false)
-            }
-        }
+            Mechanism::PresignedQuery => Ok(true),
+            Mechanism::AuthorizationHeader => Ok(false),
+        })
     }
 
     /// Verifies a presigned URL; any other mechanism is an error.
@@ -735,16 +730,13 @@ impl<S: CredentialStore> Verifier<S> {
         request: &IncomingRequest<'r, H>,
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
-        let mut query = WireQuery::unparsed(request.query());
-        self.check_bounds(request, &mut query)?;
-        let auth = AuthParams::scan(&query);
-        match detect_in(request, &auth)? {
-            Mechanism::PresignedQuery => self.verify_parsed(request, &query, &auth, now, true),
+        self.verify_as(request, now, |mechanism| match mechanism {
+            Mechanism::PresignedQuery => Ok(true),
             Mechanism::Anonymous => Err(VerifyError::AuthorizationQueryParametersError(
                 MISSING_PARAMS.into(),
             )),
             Mechanism::AuthorizationHeader => Err(VerifyError::UnsupportedMechanism),
-        }
+        })
     }
 
     /// Verifies an `Authorization`-header request; any other mechanism is an error.
@@ -753,16 +745,26 @@ impl<S: CredentialStore> Verifier<S> {
         request: &IncomingRequest<'r, H>,
         now: SigningTime,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
+        self.verify_as(request, now, |mechanism| match mechanism {
+            Mechanism::AuthorizationHeader => Ok(false),
+            Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
+            Mechanism::PresignedQuery => Err(VerifyError::UnsupportedMechanism),
+        })
+    }
+
+    /// Checks the bounds, finds the mechanism, and verifies by it when `accept` says so
+    /// (`Ok(true)` for a presigned URL, `Ok(false)` for an `Authorization` header).
+    fn verify_as<'r, H: Headers + ?Sized>(
+        &self,
+        request: &IncomingRequest<'r, H>,
+        now: SigningTime,
+        accept: impl FnOnce(Mechanism) -> Result<bool, VerifyError>,
+    ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let mut query = WireQuery::unparsed(request.query());
         self.check_bounds(request, &mut query)?;
         let auth = AuthParams::scan(&query);
-        match detect_in(request, &auth)? {
-            Mechanism::AuthorizationHeader => {
-                self.verify_parsed(request, &query, &auth, now, false)
-            }
-            Mechanism::Anonymous => Err(VerifyError::MissingAuthentication),
-            Mechanism::PresignedQuery => Err(VerifyError::UnsupportedMechanism),
-        }
+        let presigned = accept(detect_in(request, &auth)?)?;
+        self.verify_parsed(request, &query, &auth, now, presigned)
     }
 
     /// Verifies an `http::Request` (the `http` feature). The target is the URI's path and
