@@ -12,7 +12,7 @@ use presign::chunked::{Checksum, ChecksumAlgorithm, ChunkedUpload};
 use presign::post::{PostKey, PresignedPost, PresignedPostBuilder};
 use presign::s3::{Bucket, Endpoint, PutObject};
 use presign::{Credentials, Expiry, PayloadHash, SignableRequest, Signer, SigningTime};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -111,7 +111,7 @@ impl Gateway {
     /// A header-signed request (path and query as sent, payload hash as given).
     fn signed(
         &self,
-        method: reqwest::Method,
+        method: Method,
         target: &str,
         extra: &[(&str, &str)],
         payload: PayloadHash,
@@ -131,6 +131,72 @@ impl Gateway {
             builder = builder.header(name, value);
         }
         builder
+    }
+
+    /// A header-signed request without a body, sent.
+    async fn send_signed(
+        &self,
+        method: Method,
+        target: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.signed(method, target, extra, PayloadHash::empty())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A header-signed request with `body`, its SHA-256 signed, sent.
+    async fn send_signed_body(
+        &self,
+        method: Method,
+        target: &str,
+        extra: &[(&str, &str)],
+        body: impl Into<Vec<u8>>,
+    ) -> reqwest::Response {
+        let body = body.into();
+        let payload = PayloadHash::from_body(&body);
+        self.signed(method, target, extra, payload)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A header-signed PUT that signs `payload` as the body's hash and sends `body`, which the
+    /// hash need not describe (the gateway is what checks it).
+    async fn put_with_payload_hash(
+        &self,
+        target: &str,
+        extra: &[(&str, &str)],
+        payload: PayloadHash,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.signed(Method::PUT, target, extra, payload)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A PUT of `body` to a presigned URL, sent.
+    async fn put_presigned(&self, url: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.http.put(url).body(body).send().await.unwrap()
+    }
+
+    /// A request to the JSON API at `path` with the test token, sent.
+    async fn api(&self, method: Method, path: &str) -> reqwest::Response {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The JSON answer of a request to the JSON API at `path` with the test token.
+    async fn api_json(&self, method: Method, path: &str) -> Value {
+        self.api(method, path).await.json().await.unwrap()
     }
 
     /// Files under `tmp/` (bodies being received): none once a request is answered.
@@ -158,6 +224,21 @@ async fn s3_code(response: reqwest::Response) -> (StatusCode, String) {
         .map(|(code, _)| code.to_owned())
         .unwrap_or_else(|| panic!("no <Code> in {body:?}"));
     (status, code)
+}
+
+/// Asserts that `response` is the S3 error `code`, with `status`.
+async fn assert_s3_error(response: reqwest::Response, status: StatusCode, code: &str) {
+    assert_eq!(s3_code(response).await, (status, code.to_owned()));
+}
+
+/// Asserts that the presign API refuses `body` for `bucket` with a 400 whose message names
+/// `needle`.
+async fn assert_presign_refused(gw: &Gateway, bucket: &str, body: Value, needle: &str) {
+    let response = gw.presign(bucket, body.clone()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+    let error: Value = response.json().await.unwrap();
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{body}: {message}");
 }
 
 fn url_of(v: &Value) -> &str {
@@ -202,16 +283,9 @@ async fn presigned_put_then_get_round_trip() {
     assert_eq!(get.bytes().await.unwrap(), body);
 
     // The listing API sees it.
-    let list: Value = gw
-        .http
-        .get(format!("{}/api/storage/buckets/uploads/objects", gw.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = gw
+        .api_json(Method::GET, "/api/storage/buckets/uploads/objects")
+        .await;
     assert_eq!(list["objects"][0]["key"], "dir/a file+name.bin");
     assert_eq!(list["objects"][0]["size"], 100_000);
 }
@@ -240,10 +314,7 @@ async fn wrong_content_type_on_a_pinned_upload_is_403() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        s3_code(put).await,
-        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
-    );
+    assert_s3_error(put, StatusCode::FORBIDDEN, "SignatureDoesNotMatch").await;
     assert_eq!(gw.temp_files(), 0);
 }
 
@@ -257,11 +328,8 @@ async fn expired_url_is_403() {
     let put = PutObject::new(&endpoint, &bucket, "late.txt")
         .presign(&gw.signer(), an_hour_ago, Expiry::from_secs(60).unwrap())
         .unwrap();
-    let response = gw.http.put(put.url()).body("late").send().await.unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::FORBIDDEN, "AccessDenied".into())
-    );
+    let response = gw.put_presigned(put.url(), "late").await;
+    assert_s3_error(response, StatusCode::FORBIDDEN, "AccessDenied").await;
 }
 
 #[tokio::test]
@@ -281,7 +349,7 @@ async fn tampered_url_is_403() {
             format!("{rest}={flipped}{}", &sig[1..])
         },
     ] {
-        let response = gw.http.put(&tampered).body("x").send().await.unwrap();
+        let response = gw.put_presigned(&tampered, "x").await;
         assert_eq!(
             s3_code(response).await,
             (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into()),
@@ -289,7 +357,7 @@ async fn tampered_url_is_403() {
         );
     }
     // The untouched URL works.
-    let response = gw.http.put(url).body("x").send().await.unwrap();
+    let response = gw.put_presigned(url, "x").await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -301,19 +369,13 @@ async fn rotated_then_revoked_key_is_403_invalid_access_key_id() {
         .await;
     assert!(url_of(&old).contains(ACCESS_KEY));
 
-    let admin = |req: reqwest::RequestBuilder| req.bearer_auth(TOKEN).send();
-    let rotated: Value = admin(gw.http.post(format!("{}/api/admin/keys/rotate", gw.base)))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rotated = gw.api_json(Method::POST, "/api/admin/keys/rotate").await;
     assert_eq!(rotated["previous"], ACCESS_KEY);
     let new_id = rotated["access_key_id"].as_str().unwrap().to_owned();
 
     // Until revoked, the old key's URL still works (a rotation does not break uploads in
     // flight); new URLs use the new key.
-    let response = gw.http.put(url_of(&old)).body("1").send().await.unwrap();
+    let response = gw.put_presigned(url_of(&old), "1").await;
     assert_eq!(response.status(), StatusCode::OK);
     let new = gw
         .presigned("uploads", json!({"key": "k.txt", "action": "upload"}))
@@ -321,35 +383,21 @@ async fn rotated_then_revoked_key_is_403_invalid_access_key_id() {
     assert!(url_of(&new).contains(&new_id));
 
     // The signing key cannot be revoked; the old one can.
-    let conflict = admin(
-        gw.http
-            .delete(format!("{}/api/admin/keys/{new_id}", gw.base)),
-    )
-    .await
-    .unwrap();
+    let conflict = gw
+        .api(Method::DELETE, &format!("/api/admin/keys/{new_id}"))
+        .await;
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
-    let revoked = admin(
-        gw.http
-            .delete(format!("{}/api/admin/keys/{ACCESS_KEY}", gw.base)),
-    )
-    .await
-    .unwrap();
+    let revoked = gw
+        .api(Method::DELETE, &format!("/api/admin/keys/{ACCESS_KEY}"))
+        .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
 
-    let response = gw.http.put(url_of(&old)).body("2").send().await.unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::FORBIDDEN, "InvalidAccessKeyId".into())
-    );
-    let response = gw.http.put(url_of(&new)).body("3").send().await.unwrap();
+    let response = gw.put_presigned(url_of(&old), "2").await;
+    assert_s3_error(response, StatusCode::FORBIDDEN, "InvalidAccessKeyId").await;
+    let response = gw.put_presigned(url_of(&new), "3").await;
     assert_eq!(response.status(), StatusCode::OK);
 
-    let keys: Value = admin(gw.http.get(format!("{}/api/admin/keys", gw.base)))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys = gw.api_json(Method::GET, "/api/admin/keys").await;
     assert_eq!(keys, json!({"active": new_id, "keys": [new_id]}));
 }
 
@@ -434,11 +482,7 @@ async fn presign_api_refuses_bad_tokens_and_bad_input() {
             "bucket",
         ),
     ] {
-        let response = gw.presign(bucket, body.clone()).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
-        let error: Value = response.json().await.unwrap();
-        let message = error["message"].as_str().unwrap();
-        assert!(message.contains(needle), "{body}: {message}");
+        assert_presign_refused(&gw, bucket, body, needle).await;
     }
     // Seven days exactly is allowed.
     let week = gw
@@ -453,133 +497,73 @@ async fn presign_api_refuses_bad_tokens_and_bad_input() {
 #[tokio::test]
 async fn header_signed_put_with_signed_sha256_and_unsigned_payload() {
     let gw = Gateway::start();
-    let body = b"signed body".to_vec();
+    let content_type = [("content-type", "text/plain")];
     let response = gw
-        .signed(
-            reqwest::Method::PUT,
+        .send_signed_body(
+            Method::PUT,
             "/bucket/signed.txt",
-            &[("content-type", "text/plain")],
-            PayloadHash::from_body(&body),
+            &content_type,
+            "signed body",
         )
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let response = gw
-        .signed(
-            reqwest::Method::PUT,
+        .put_with_payload_hash(
             "/bucket/unsigned.txt",
             &[],
             PayloadHash::Unsigned,
+            "anything",
         )
-        .body("anything")
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     // HEAD and GET with header auth.
     let head = gw
-        .signed(
-            reqwest::Method::HEAD,
-            "/bucket/signed.txt",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+        .send_signed(Method::HEAD, "/bucket/signed.txt", &[])
+        .await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(head.headers()["content-length"], "11");
     assert_eq!(head.headers()["content-type"], "text/plain");
-    let range = gw
-        .signed(
-            reqwest::Method::GET,
-            "/bucket/signed.txt",
-            &[("range", "bytes=7-")],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let range = get_signed(&gw, "/bucket/signed.txt", &[("range", "bytes=7-")]).await;
     assert_eq!(range.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(range.text().await.unwrap(), "body");
 
     // DELETE, then GET is NoSuchKey.
     let delete = gw
-        .signed(
-            reqwest::Method::DELETE,
-            "/bucket/signed.txt",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+        .send_signed(Method::DELETE, "/bucket/signed.txt", &[])
+        .await;
     assert_eq!(delete.status(), StatusCode::NO_CONTENT);
-    let get = gw
-        .signed(
-            reqwest::Method::GET,
-            "/bucket/signed.txt",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(get).await,
-        (StatusCode::NOT_FOUND, "NoSuchKey".into())
-    );
+    let get = get_signed(&gw, "/bucket/signed.txt", &[]).await;
+    assert_s3_error(get, StatusCode::NOT_FOUND, "NoSuchKey").await;
 }
 
 #[tokio::test]
 async fn nothing_is_stored_when_the_body_does_not_match_its_signature() {
     let gw = Gateway::start();
     // Signed for one body, sent with another of the same length.
+    let good = PayloadHash::from_body(b"good body");
     let response = gw
-        .signed(
-            reqwest::Method::PUT,
-            "/bucket/swapped.txt",
-            &[],
-            PayloadHash::from_body(b"good body"),
-        )
-        .body("evil body")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::BAD_REQUEST, "XAmzContentSHA256Mismatch".into())
-    );
+        .put_with_payload_hash("/bucket/swapped.txt", &[], good, "evil body")
+        .await;
+    assert_s3_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "XAmzContentSHA256Mismatch",
+    )
+    .await;
     // A wrong x-amz-checksum-crc32 (signed, so only the body can be at fault).
+    let wrong_checksum = [("x-amz-checksum-crc32", "AAAAAA==")];
     let response = gw
-        .signed(
-            reqwest::Method::PUT,
+        .put_with_payload_hash(
             "/bucket/swapped.txt",
-            &[("x-amz-checksum-crc32", "AAAAAA==")],
+            &wrong_checksum,
             PayloadHash::Unsigned,
+            "good body",
         )
-        .body("good body")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::BAD_REQUEST, "BadDigest".into())
-    );
-    let get = gw
-        .signed(
-            reqwest::Method::GET,
-            "/bucket/swapped.txt",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+        .await;
+    assert_s3_error(response, StatusCode::BAD_REQUEST, "BadDigest").await;
+    let get = get_signed(&gw, "/bucket/swapped.txt", &[]).await;
     assert_eq!(get.status(), StatusCode::NOT_FOUND);
     assert_eq!(gw.temp_files(), 0);
 }
@@ -590,17 +574,8 @@ async fn object_larger_than_the_limit_is_entity_too_large() {
     let up = gw
         .presigned("uploads", json!({"key": "big.bin", "action": "upload"}))
         .await;
-    let response = gw
-        .http
-        .put(url_of(&up))
-        .body(vec![0u8; 1001])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::BAD_REQUEST, "EntityTooLarge".into())
-    );
+    let response = gw.put_presigned(url_of(&up), vec![0u8; 1001]).await;
+    assert_s3_error(response, StatusCode::BAD_REQUEST, "EntityTooLarge").await;
     assert_eq!(gw.temp_files(), 0);
 }
 
@@ -615,16 +590,10 @@ fn xml_text<'a>(doc: &'a str, tag: &str) -> &'a str {
 #[tokio::test]
 async fn multipart_upload_create_parts_list_complete_and_abort() {
     let gw = Gateway::start_with(&["--min-part-size", "1024"], TOKEN);
+    let content_type = [("content-type", "video/mp4")];
     let create = gw
-        .signed(
-            reqwest::Method::POST,
-            "/videos/big.bin?uploads=",
-            &[("content-type", "video/mp4")],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+        .send_signed(Method::POST, "/videos/big.bin?uploads=", &content_type)
+        .await;
     assert_eq!(create.status(), StatusCode::OK);
     let doc = create.text().await.unwrap();
     let upload_id = xml_text(&doc, "UploadId").to_owned();
@@ -644,44 +613,21 @@ async fn multipart_upload_create_parts_list_complete_and_abort() {
     let t1 = format!("/videos/big.bin?partNumber=1&uploadId={upload_id}");
     let t3 = format!("/videos/big.bin?partNumber=3&uploadId={upload_id}");
     let (r1, r2, r3) = tokio::join!(
-        gw.signed(
-            reqwest::Method::PUT,
-            &t1,
-            &[],
-            PayloadHash::from_body(&part(1))
-        )
-        .body(part(1))
-        .send(),
-        gw.http.put(presigned_part_2.url()).body(part(2)).send(),
-        gw.signed(
-            reqwest::Method::PUT,
-            &t3,
-            &[],
-            PayloadHash::from_body(&part(3))
-        )
-        .body(part(3))
-        .send(),
+        gw.send_signed_body(Method::PUT, &t1, &[], part(1)),
+        gw.put_presigned(presigned_part_2.url(), part(2)),
+        gw.send_signed_body(Method::PUT, &t3, &[], part(3)),
     );
     let etags: Vec<String> = [r1, r2, r3]
         .into_iter()
         .map(|r| {
-            let r = r.unwrap();
             assert_eq!(r.status(), StatusCode::OK);
             r.headers()["etag"].to_str().unwrap().to_owned()
         })
         .collect();
 
     let list_target = format!("/videos/big.bin?uploadId={upload_id}");
-    let list = gw
-        .signed(
-            reqwest::Method::GET,
-            &list_target,
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
+    let list = get_signed(&gw, &list_target, &[])
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -701,48 +647,20 @@ async fn multipart_upload_create_parts_list_complete_and_abort() {
     };
     let bad = complete_doc(&[1, 0, 2]);
     let response = gw
-        .signed(
-            reqwest::Method::POST,
-            &list_target,
-            &[],
-            PayloadHash::from_body(bad.as_bytes()),
-        )
-        .body(bad)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::BAD_REQUEST, "InvalidPartOrder".into())
-    );
+        .send_signed_body(Method::POST, &list_target, &[], bad)
+        .await;
+    assert_s3_error(response, StatusCode::BAD_REQUEST, "InvalidPartOrder").await;
     let good = complete_doc(&[0, 1, 2]);
     let response = gw
-        .signed(
-            reqwest::Method::POST,
-            &list_target,
-            &[],
-            PayloadHash::from_body(good.as_bytes()),
-        )
-        .body(good)
-        .send()
-        .await
-        .unwrap();
+        .send_signed_body(Method::POST, &list_target, &[], good)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let doc = response.text().await.unwrap();
     assert!(
         xml_text(&doc, "ETag").ends_with("-3&quot;") || xml_text(&doc, "ETag").ends_with("-3\"")
     );
 
-    let get = gw
-        .signed(
-            reqwest::Method::GET,
-            "/videos/big.bin",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let get = get_signed(&gw, "/videos/big.bin", &[]).await;
     assert_eq!(get.headers()["content-type"], "video/mp4");
     let mut expected = part(1);
     expected.extend(part(2));
@@ -750,30 +668,11 @@ async fn multipart_upload_create_parts_list_complete_and_abort() {
     assert_eq!(get.bytes().await.unwrap(), expected);
 
     // The upload is gone; a new one can be aborted.
-    let again = gw
-        .signed(
-            reqwest::Method::GET,
-            &list_target,
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(again).await,
-        (StatusCode::NOT_FOUND, "NoSuchUpload".into())
-    );
+    let again = get_signed(&gw, &list_target, &[]).await;
+    assert_s3_error(again, StatusCode::NOT_FOUND, "NoSuchUpload").await;
     let create = gw
-        .signed(
-            reqwest::Method::POST,
-            "/videos/other.bin?uploads=",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
+        .send_signed(Method::POST, "/videos/other.bin?uploads=", &[])
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -781,16 +680,7 @@ async fn multipart_upload_create_parts_list_complete_and_abort() {
         "/videos/other.bin?uploadId={}",
         xml_text(&create, "UploadId")
     );
-    let abort = gw
-        .signed(
-            reqwest::Method::DELETE,
-            &abort_target,
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let abort = gw.send_signed(Method::DELETE, &abort_target, &[]).await;
     assert_eq!(abort.status(), StatusCode::NO_CONTENT);
 }
 
@@ -799,10 +689,7 @@ async fn cors_preflight_allows_a_page_on_another_origin() {
     let gw = Gateway::start();
     let response = gw
         .http
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/uploads/k.txt", gw.base),
-        )
+        .request(Method::OPTIONS, format!("{}/uploads/k.txt", gw.base))
         .header("origin", "http://app.example")
         .header("access-control-request-method", "PUT")
         .header("access-control-request-headers", "content-type")
@@ -855,58 +742,28 @@ fn post_form_body(signer: &Signer, key: &str, max: u64, file: &[u8]) -> (String,
     });
     let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
     let signature = signer.sign_string(&policy, now).to_string();
-    let boundary = "----presign-gateway-test";
-    let mut body = Vec::new();
-    for (name, value) in [
+    let fields = [
         ("key", key),
         ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
         ("x-amz-credential", &credential),
         ("x-amz-date", amz_date.as_str()),
         ("policy", &policy),
         ("x-amz-signature", &signature),
-    ] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    ];
+    multipart(fields, "f.bin", file)
 }
 
 #[tokio::test]
 async fn post_form_upload_and_a_file_over_the_limit_is_entity_too_large() {
     let gw = Gateway::start();
+    let url = format!("{}/uploads", gw.base);
     let (content_type, body) = post_form_body(&gw.signer(), "form.bin", 1000, &[7u8; 1000]);
-    let response = gw
-        .http
-        .post(format!("{}/uploads", gw.base))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response = post_form(&url, &content_type, body).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
     let (content_type, body) = post_form_body(&gw.signer(), "too-big.bin", 1000, &[7u8; 1001]);
-    let response = gw
-        .http
-        .post(format!("{}/uploads", gw.base))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::BAD_REQUEST, "EntityTooLarge".into())
-    );
+    let response = post_form(&url, &content_type, body).await;
+    assert_s3_error(response, StatusCode::BAD_REQUEST, "EntityTooLarge").await;
     assert_eq!(gw.temp_files(), 0);
 }
 
@@ -964,40 +821,35 @@ fn chunked_parts(
     (sent, body)
 }
 
-/// A PUT of `body` to `target` with `headers`.
-fn put_with(
+/// A PUT of `body` to `target` with `headers`, sent.
+async fn put_with(
     gw: &Gateway,
     target: &str,
     headers: &[(String, String)],
     body: Vec<u8>,
-) -> reqwest::RequestBuilder {
+) -> reqwest::Response {
     let mut builder = gw.http.put(format!("{}{target}", gw.base));
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
-    builder.body(body)
+    builder.body(body).send().await.unwrap()
 }
 
-/// The signed-chunks upload of `data`, framed by hand.
-fn chunked_request(
-    gw: &Gateway,
-    target: &str,
-    data: &[u8],
-    chunk: usize,
-) -> reqwest::RequestBuilder {
+/// The signed-chunks upload of `data`, framed by hand, sent.
+async fn put_chunked(gw: &Gateway, target: &str, data: &[u8], chunk: usize) -> reqwest::Response {
     let (headers, body) = chunked_parts(gw, target, data, chunk);
-    put_with(gw, target, &headers, body)
+    put_with(gw, target, &headers, body).await
 }
 
 /// An aws-chunked upload framed and signed by `presign::chunked`'s encoder, with `tamper`
 /// applied to the framed body before it is sent.
-fn encoded_request(
+async fn put_encoded(
     gw: &Gateway,
     target: &str,
     upload: ChunkedUpload,
     data: &[u8],
     tamper: impl FnOnce(&mut Vec<u8>),
-) -> reqwest::RequestBuilder {
+) -> reqwest::Response {
     let (seed, mut encoder) = upload
         .sign(
             &gw.signer(),
@@ -1015,37 +867,32 @@ fn encoded_request(
         .iter()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
-    put_with(gw, target, &headers, body)
+    put_with(gw, target, &headers, body).await
 }
 
 /// A signed GET of `target`, with `extra` headers.
 async fn get_signed(gw: &Gateway, target: &str, extra: &[(&str, &str)]) -> reqwest::Response {
-    gw.signed(reqwest::Method::GET, target, extra, PayloadHash::empty())
-        .send()
-        .await
-        .unwrap()
+    gw.send_signed(Method::GET, target, extra).await
+}
+
+/// The status of a signed GET of `target`.
+async fn get_status(gw: &Gateway, target: &str) -> StatusCode {
+    get_signed(gw, target, &[]).await.status()
+}
+
+/// The body of a signed GET of `target`.
+async fn stored_bytes(gw: &Gateway, target: &str) -> Vec<u8> {
+    let response = get_signed(gw, target, &[]).await;
+    response.bytes().await.unwrap().to_vec()
 }
 
 #[tokio::test]
 async fn aws_chunked_signed_upload() {
     let gw = Gateway::start();
     let data: Vec<u8> = (0..20_000u32).map(|i| (i % 256) as u8).collect();
-    let response = chunked_request(&gw, "/bucket/chunked.bin", &data, 8192)
-        .send()
-        .await
-        .unwrap();
+    let response = put_chunked(&gw, "/bucket/chunked.bin", &data, 8192).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let get = gw
-        .signed(
-            reqwest::Method::GET,
-            "/bucket/chunked.bin",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(get.bytes().await.unwrap(), data);
+    assert_eq!(stored_bytes(&gw, "/bucket/chunked.bin").await, data);
 }
 
 #[tokio::test]
@@ -1057,18 +904,10 @@ async fn aws_chunked_tampered_chunk_leaves_nothing_stored() {
     // before the third fails.
     let at = body.len() - 400;
     body[at] ^= 1;
-    let response = put_with(&gw, "/bucket/tampered.bin", &headers, body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
-    );
-    assert_eq!(
-        s3_code(get_signed(&gw, "/bucket/tampered.bin", &[]).await).await,
-        (StatusCode::NOT_FOUND, "NoSuchKey".into())
-    );
+    let response = put_with(&gw, "/bucket/tampered.bin", &headers, body).await;
+    assert_s3_error(response, StatusCode::FORBIDDEN, "SignatureDoesNotMatch").await;
+    let get = get_signed(&gw, "/bucket/tampered.bin", &[]).await;
+    assert_s3_error(get, StatusCode::NOT_FOUND, "NoSuchKey").await;
     assert_eq!(gw.temp_files(), 0);
 }
 
@@ -1082,10 +921,7 @@ async fn aws_chunked_signed_trailer_checksum_is_stored_and_echoed() {
     let upload = ChunkedUpload::signed(data.len() as u64, 65536)
         .unwrap()
         .with_trailing_checksum(ChecksumAlgorithm::Crc32c);
-    let response = encoded_request(&gw, "/bucket/trailer.bin", upload, &data, |_| {})
-        .send()
-        .await
-        .unwrap();
+    let response = put_encoded(&gw, "/bucket/trailer.bin", upload, &data, |_| {}).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()["x-amz-checksum-crc32c"],
@@ -1107,41 +943,19 @@ async fn aws_chunked_unsigned_trailer_commits_only_a_body_matching_its_checksum(
     let data: Vec<u8> = (0..30_000u32).map(|i| (i % 241) as u8).collect();
     let upload =
         ChunkedUpload::unsigned(data.len() as u64, 8192, ChecksumAlgorithm::Crc32).unwrap();
-    let response = encoded_request(&gw, "/bucket/unsigned.bin", upload, &data, |_| {})
-        .send()
-        .await
-        .unwrap();
+    let response = put_encoded(&gw, "/bucket/unsigned.bin", upload, &data, |_| {}).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        get_signed(&gw, "/bucket/unsigned.bin", &[])
-            .await
-            .bytes()
-            .await
-            .unwrap(),
-        data
-    );
+    assert_eq!(stored_bytes(&gw, "/bucket/unsigned.bin").await, data);
 
     // A byte of the first chunk changed in transit: unsigned chunks are released as they
     // arrive, so most of the body reached the temporary file before the trailing checksum
     // refused it; nothing was committed, and the first object is unchanged.
-    let response = encoded_request(&gw, "/bucket/unsigned.bin", upload, &data, |body| {
+    let response = put_encoded(&gw, "/bucket/unsigned.bin", upload, &data, |body| {
         body[10] ^= 0x80;
     })
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(
-        s3_code(response).await,
-        (StatusCode::BAD_REQUEST, "BadDigest".into())
-    );
-    assert_eq!(
-        get_signed(&gw, "/bucket/unsigned.bin", &[])
-            .await
-            .bytes()
-            .await
-            .unwrap(),
-        data
-    );
+    .await;
+    assert_s3_error(response, StatusCode::BAD_REQUEST, "BadDigest").await;
+    assert_eq!(stored_bytes(&gw, "/bucket/unsigned.bin").await, data);
     assert_eq!(gw.temp_files(), 0);
 }
 
@@ -1191,6 +1005,17 @@ async fn post_form(url: &str, content_type: &str, body: Vec<u8>) -> reqwest::Res
         .unwrap()
 }
 
+/// POSTs `fields` and the file part as a form to `url`; redirects are not followed.
+async fn post_multipart<'a>(
+    url: &str,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    file_name: &str,
+    file: &[u8],
+) -> reqwest::Response {
+    let (content_type, body) = multipart(fields, file_name, file);
+    post_form(url, &content_type, body).await
+}
+
 #[tokio::test]
 async fn presign_api_post_form_with_filename_and_content_type_prefix() {
     let gw = Gateway::start();
@@ -1234,8 +1059,7 @@ async fn presign_api_post_form_with_filename_and_content_type_prefix() {
     fields[1].1 = "image/png".into();
     let url = url_of(&form);
 
-    let (ct, body) = multipart(pairs(&fields), "C:\\pictures\\cat.png", &[1u8; 100]);
-    let response = post_form(url, &ct, body).await;
+    let response = post_multipart(url, pairs(&fields), "C:\\pictures\\cat.png", &[1u8; 100]).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         response.headers()["location"],
@@ -1247,37 +1071,21 @@ async fn presign_api_post_form_with_filename_and_content_type_prefix() {
     assert_eq!(get.bytes().await.unwrap(), vec![1u8; 100]);
 
     // Over max_size, another type, another bucket in the target: refused, nothing stored.
-    let (ct, body) = multipart(pairs(&fields), "big.png", &[1u8; 101]);
-    assert_eq!(
-        s3_code(post_form(url, &ct, body).await).await,
-        (StatusCode::BAD_REQUEST, "EntityTooLarge".into())
-    );
+    let response = post_multipart(url, pairs(&fields), "big.png", &[1u8; 101]).await;
+    assert_s3_error(response, StatusCode::BAD_REQUEST, "EntityTooLarge").await;
     fields[1].1 = "text/html".into();
-    let (ct, body) = multipart(pairs(&fields), "page.png", b"<html>");
-    assert_eq!(
-        s3_code(post_form(url, &ct, body).await).await,
-        (StatusCode::FORBIDDEN, "AccessDenied".into())
-    );
+    let response = post_multipart(url, pairs(&fields), "page.png", b"<html>").await;
+    assert_s3_error(response, StatusCode::FORBIDDEN, "AccessDenied").await;
     fields[1].1 = "image/png".into();
-    let (ct, body) = multipart(pairs(&fields), "elsewhere.png", b"x");
     let other = format!("{}/other-bucket", gw.base);
-    assert_eq!(
-        s3_code(post_form(&other, &ct, body).await).await,
-        (StatusCode::FORBIDDEN, "AccessDenied".into())
-    );
+    let response = post_multipart(&other, pairs(&fields), "elsewhere.png", b"x").await;
+    assert_s3_error(response, StatusCode::FORBIDDEN, "AccessDenied").await;
     for key in ["photos/big.png", "photos/page.png"] {
         let target = format!("/uploads/{key}");
-        assert_eq!(
-            get_signed(&gw, &target, &[]).await.status(),
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(get_status(&gw, &target).await, StatusCode::NOT_FOUND);
     }
-    assert_eq!(
-        get_signed(&gw, "/other-bucket/photos/elsewhere.png", &[])
-            .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+    let elsewhere = "/other-bucket/photos/elsewhere.png";
+    assert_eq!(get_status(&gw, elsewhere).await, StatusCode::NOT_FOUND);
     assert_eq!(gw.temp_files(), 0);
 
     // Bad requests to the API.
@@ -1295,13 +1103,7 @@ async fn presign_api_post_form_with_filename_and_content_type_prefix() {
             "max_size",
         ),
     ] {
-        let response = gw.presign("uploads", body.clone()).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
-        let error: Value = response.json().await.unwrap();
-        assert!(
-            error["message"].as_str().unwrap().contains(needle),
-            "{body}: {error}"
-        );
+        assert_presign_refused(&gw, "uploads", body, needle).await;
     }
 }
 
@@ -1326,8 +1128,7 @@ async fn post_form_success_status_redirect_metadata_and_minimum_size() {
     let form = library_form(&gw, PostKey::exact("created.txt"), |b| {
         b.success_action_status(201).metadata("origin", "form")
     });
-    let (ct, body) = multipart(form.fields(), "created.txt", b"created");
-    let response = post_form(form.url(), &ct, body).await;
+    let response = post_multipart(form.url(), form.fields(), "created.txt", b"created").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(etag, format!("\"{:x}\"", md5_of(b"created")));
@@ -1335,23 +1136,15 @@ async fn post_form_success_status_redirect_metadata_and_minimum_size() {
     assert_eq!(xml_text(&doc, "Key"), "created.txt");
     assert_eq!(xml_text(&doc, "Bucket"), "uploads");
     let head = gw
-        .signed(
-            reqwest::Method::HEAD,
-            "/uploads/created.txt",
-            &[],
-            PayloadHash::empty(),
-        )
-        .send()
-        .await
-        .unwrap();
+        .send_signed(Method::HEAD, "/uploads/created.txt", &[])
+        .await;
     assert_eq!(head.headers()["x-amz-meta-origin"], "form");
 
     // 200: empty.
     let form = library_form(&gw, PostKey::exact("ok.txt"), |b| {
         b.success_action_status(200)
     });
-    let (ct, body) = multipart(form.fields(), "ok.txt", b"ok");
-    let response = post_form(form.url(), &ct, body).await;
+    let response = post_multipart(form.url(), form.fields(), "ok.txt", b"ok").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.bytes().await.unwrap().is_empty());
 
@@ -1361,8 +1154,7 @@ async fn post_form_success_status_redirect_metadata_and_minimum_size() {
     });
     let mut fields: Vec<(&str, &str)> = form.fields().collect();
     fields[0].1 = "in/redirected.txt";
-    let (ct, body) = multipart(fields, "r.txt", b"redirected");
-    let response = post_form(form.url(), &ct, body).await;
+    let response = post_multipart(form.url(), fields, "r.txt", b"redirected").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         response.headers()["location"],
@@ -1377,13 +1169,10 @@ async fn post_form_success_status_redirect_metadata_and_minimum_size() {
     let form = library_form(&gw, PostKey::exact("small.txt"), |b| {
         b.content_length_range(10, 20)
     });
-    let (ct, body) = multipart(form.fields(), "small.txt", b"tiny");
+    let response = post_multipart(form.url(), form.fields(), "small.txt", b"tiny").await;
+    assert_s3_error(response, StatusCode::BAD_REQUEST, "EntityTooSmall").await;
     assert_eq!(
-        s3_code(post_form(form.url(), &ct, body).await).await,
-        (StatusCode::BAD_REQUEST, "EntityTooSmall".into())
-    );
-    assert_eq!(
-        get_signed(&gw, "/uploads/small.txt", &[]).await.status(),
+        get_status(&gw, "/uploads/small.txt").await,
         StatusCode::NOT_FOUND
     );
 
@@ -1391,17 +1180,14 @@ async fn post_form_success_status_redirect_metadata_and_minimum_size() {
     let form = library_form(&gw, PostKey::exact("extra.txt"), |b| b);
     let mut fields: Vec<(&str, &str)> = form.fields().collect();
     fields.insert(1, ("x-amz-meta-sneaky", "1"));
-    let (ct, body) = multipart(fields, "extra.txt", b"x");
-    assert_eq!(
-        s3_code(post_form(form.url(), &ct, body).await).await,
-        (StatusCode::FORBIDDEN, "AccessDenied".into())
-    );
+    let response = post_multipart(form.url(), fields, "extra.txt", b"x").await;
+    assert_s3_error(response, StatusCode::FORBIDDEN, "AccessDenied").await;
     let mut fields: Vec<(&str, &str)> = form.fields().collect();
     let policy = fields.iter().position(|(n, _)| *n == "policy").unwrap();
     let tampered = format!("{}=", fields[policy].1.trim_end_matches('='));
     fields[policy].1 = &tampered;
-    let (ct, body) = multipart(fields, "extra.txt", b"x");
-    let (status, _) = s3_code(post_form(form.url(), &ct, body).await).await;
+    let response = post_multipart(form.url(), fields, "extra.txt", b"x").await;
+    let (status, _) = s3_code(response).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(gw.temp_files(), 0);
 }
