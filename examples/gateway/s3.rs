@@ -315,6 +315,15 @@ async fn small_body(
     Ok(buf)
 }
 
+/// Authenticates a request that carries no data; its body (usually empty) is still read and
+/// checked against the signature, before the request changes anything.
+async fn authenticate_bodiless(state: &AppState, parts: &Parts, body: Body) -> Result<(), S3Error> {
+    let view = HeaderView(&parts.headers);
+    let verified = authenticate(state, parts, &view)?;
+    small_body(&verified, body, MAX_SMALL_BODY).await?;
+    Ok(())
+}
+
 /// A response with an XML document.
 fn xml_response(status: StatusCode, doc: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/xml")], doc).into_response()
@@ -361,6 +370,17 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// `NotImplemented` for a copy (`x-amz-copy-source`): this gateway stores only bodies it
+/// receives and verifies.
+fn refuse_copy(parts: &Parts, operation: &str) -> Result<(), S3Error> {
+    if parts.headers.contains_key("x-amz-copy-source") {
+        return Err(S3Error::not_implemented(format!(
+            "{operation} is not supported"
+        )));
+    }
+    Ok(())
+}
+
 /// `200` with the ETag and the verified checksum of what was stored.
 fn stored_response(meta: &ObjectMeta) -> Response {
     let mut response = StatusCode::OK.into_response();
@@ -380,9 +400,7 @@ async fn put_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response, S3Error> {
-    if parts.headers.contains_key("x-amz-copy-source") {
-        return Err(S3Error::not_implemented("CopyObject is not supported"));
-    }
+    refuse_copy(parts, "CopyObject")?;
     let view = HeaderView(&parts.headers);
     let verified = authenticate(state, parts, &view)?;
     body::declared_length(&verified, state.max_object_size)?;
@@ -564,9 +582,7 @@ async fn delete_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response, S3Error> {
-    let view = HeaderView(&parts.headers);
-    let verified = authenticate(state, parts, &view)?;
-    small_body(&verified, body, MAX_SMALL_BODY).await?;
+    authenticate_bodiless(state, parts, body).await?;
     state.store.delete_object(bucket, key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -594,9 +610,7 @@ async fn create_bucket(
     body: Body,
     bucket: &str,
 ) -> Result<Response, S3Error> {
-    let view = HeaderView(&parts.headers);
-    let verified = authenticate(state, parts, &view)?;
-    small_body(&verified, body, MAX_SMALL_BODY).await?;
+    authenticate_bodiless(state, parts, body).await?;
     state.store.create_bucket(bucket).await?;
     let mut response = StatusCode::OK.into_response();
     insert(response.headers_mut(), "location", &format!("/{bucket}"));
@@ -637,9 +651,7 @@ async fn delete_bucket(
     body: Body,
     bucket: &str,
 ) -> Result<Response, S3Error> {
-    let view = HeaderView(&parts.headers);
-    let verified = authenticate(state, parts, &view)?;
-    small_body(&verified, body, MAX_SMALL_BODY).await?;
+    authenticate_bodiless(state, parts, body).await?;
     state.store.delete_bucket(bucket).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -788,9 +800,7 @@ async fn create_upload(
     bucket: &str,
     key: &str,
 ) -> Result<Response, S3Error> {
-    let view = HeaderView(&parts.headers);
-    let verified = authenticate(state, parts, &view)?;
-    small_body(&verified, body, MAX_SMALL_BODY).await?;
+    authenticate_bodiless(state, parts, body).await?;
     let algorithm = header_str(
         &parts.headers,
         header::HeaderName::from_static("x-amz-checksum-algorithm"),
@@ -844,9 +854,7 @@ async fn upload_part(
     key: &str,
     upload_id: &str,
 ) -> Result<Response, S3Error> {
-    if parts.headers.contains_key("x-amz-copy-source") {
-        return Err(S3Error::not_implemented("UploadPartCopy is not supported"));
-    }
+    refuse_copy(parts, "UploadPartCopy")?;
     let view = HeaderView(&parts.headers);
     let verified = authenticate(state, parts, &view)?;
     let number = part_number(target)?;
@@ -1043,9 +1051,7 @@ async fn abort_upload(
     key: &str,
     upload_id: &str,
 ) -> Result<Response, S3Error> {
-    let view = HeaderView(&parts.headers);
-    let verified = authenticate(state, parts, &view)?;
-    small_body(&verified, body, MAX_SMALL_BODY).await?;
+    authenticate_bodiless(state, parts, body).await?;
     state.store.upload(upload_id, bucket, key).await?;
     state.store.remove_upload(upload_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
