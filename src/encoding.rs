@@ -142,6 +142,43 @@ impl Iterator for Decoded<'_> {
     }
 }
 
+/// Decodes `wire` into the start of `out` (escapes, and `+` as a space under the query rule)
+/// a run of plain bytes at a time, or copies it as it is when it is not `encoded`. Returns the
+/// decoded length, or `None` when `out` is too small. Like [`Decoded`], a `%` that starts no
+/// complete escape stands for itself (callers validate escapes first).
+pub(crate) fn decode_into(wire: &[u8], encoded: bool, out: &mut [u8]) -> Option<usize> {
+    let mut len = 0usize;
+    let mut rest = wire;
+    loop {
+        let run = if encoded {
+            rest.iter()
+                .position(|&b| b == b'%' || b == b'+')
+                .unwrap_or(rest.len())
+        } else {
+            rest.len()
+        };
+        let (plain, tail) = rest.split_at(run);
+        let end = len.checked_add(plain.len())?;
+        out.get_mut(len..end)?.copy_from_slice(plain);
+        len = end;
+        let Some((&first, after)) = tail.split_first() else {
+            return Some(len);
+        };
+        let (byte, after) = match (first, after) {
+            (b'%', [high, low, after @ ..])
+                if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() =>
+            {
+                ((hex_val(*high) << 4) | hex_val(*low), after)
+            }
+            (b'+', _) => (b' ', after),
+            _ => (first, after),
+        };
+        *out.get_mut(len)? = byte;
+        len = len.saturating_add(1);
+        rest = after;
+    }
+}
+
 /// Whether a wire component is already in canonical form: every byte the rule keeps appears
 /// literally, every other byte as an uppercase `%XX` escape. Then it can be hashed as it is.
 ///
@@ -403,6 +440,33 @@ mod tests {
             canon(Text::Raw(b"/a b/%20//"), Rule::Path),
             "/a%20b/%2520//"
         );
+    }
+
+    #[test]
+    fn decode_into_matches_the_decoding_iterator() {
+        for wire in [
+            "",
+            "abc",
+            "a%2Fb+c",
+            "%41%42",
+            "50%",
+            "%4",
+            "%zz+",
+            "AKID%2F20130524%2Fus",
+        ] {
+            let expected: Vec<u8> = Decoded::new(wire.as_bytes(), Rule::Query).collect();
+            let mut out = [0u8; 32];
+            let n = decode_into(wire.as_bytes(), true, &mut out);
+            assert_eq!(n.and_then(|n| out.get(..n)), Some(&expected[..]), "{wire}");
+            let n = decode_into(wire.as_bytes(), false, &mut out);
+            assert_eq!(
+                n.and_then(|n| out.get(..n)),
+                Some(wire.as_bytes()),
+                "{wire}"
+            );
+        }
+        assert_eq!(decode_into(b"abcd", true, &mut [0u8; 3]), None);
+        assert_eq!(decode_into(b"ab%41", true, &mut [0u8; 2]), None);
     }
 
     #[test]

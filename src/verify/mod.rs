@@ -70,7 +70,7 @@ use crate::canonical::{
     Headers, Parts, PathInput, PayloadHash, QueryInput, WireQuery, is_token,
     write_canonical_request,
 };
-use crate::encoding::{Decoded, Rule};
+use crate::encoding::{Decoded, Rule, decode_into};
 use crate::limits::{
     MAX_AUTHORIZATION_LEN, MAX_HEADERS, MAX_REQUEST_TARGET_LEN, MAX_SESSION_TOKEN_LEN,
     MAX_SIGNED_HEADERS,
@@ -282,7 +282,7 @@ impl CredentialScope {
     };
 
     /// Decodes `wire` (percent-escapes and `+` when it came from a query) into the inline
-    /// buffer, a run of plain bytes at a time, and finds the four `/`.
+    /// buffer and finds the four `/`.
     fn fill(
         &mut self,
         wire: &str,
@@ -290,36 +290,8 @@ impl CredentialScope {
         malformed: &dyn Fn(String) -> VerifyError,
     ) -> Result<(), VerifyError> {
         let scope = self;
-        scope.len = 0;
-        let too_long = || malformed("the credential is too long".into());
-        let mut rest = wire.as_bytes();
-        while !rest.is_empty() {
-            let special = |b: &u8| query_encoded && matches!(b, b'%' | b'+');
-            let run = rest.iter().position(special).unwrap_or(rest.len());
-            let (plain, tail) = rest.split_at(run);
-            let end = scope.len.saturating_add(plain.len());
-            scope
-                .buf
-                .get_mut(scope.len..end)
-                .ok_or_else(too_long)?
-                .copy_from_slice(plain);
-            scope.len = end;
-            let Some((&first, after)) = tail.split_first() else {
-                break;
-            };
-            // Escapes were validated with the query; a `+` is a space.
-            let (byte, after) = match (first, after) {
-                (b'%', [high, low, after @ ..]) => (
-                    crate::encoding::hex_val(*high) << 4 | crate::encoding::hex_val(*low),
-                    after,
-                ),
-                (b'+', _) => (b' ', after),
-                _ => (first, after),
-            };
-            *scope.buf.get_mut(scope.len).ok_or_else(too_long)? = byte;
-            scope.len = scope.len.saturating_add(1);
-            rest = after;
-        }
+        scope.len = decode_into(wire.as_bytes(), query_encoded, &mut scope.buf)
+            .ok_or_else(|| malformed("the credential is too long".into()))?;
         let mut slashes = 0usize;
         let text = scope.buf.get(..scope.len).unwrap_or_default();
         for (i, _) in text.iter().enumerate().filter(|(_, b)| **b == b'/') {
@@ -1221,14 +1193,9 @@ fn parse_presigned<'r>(
         None => given_payload.unwrap_or(PayloadHash::Unsigned),
         Some(i) => {
             let mut buf = [0u8; 64];
-            let mut n = 0;
-            for b in Decoded::new(value(i).as_bytes(), Rule::Query) {
-                let slot = buf.get_mut(n).ok_or_else(|| {
-                    VerifyError::InvalidArgument("X-Amz-Content-Sha256 is invalid".into())
-                })?;
-                *slot = b;
-                n = n.saturating_add(1);
-            }
+            let n = decode_into(value(i).as_bytes(), true, &mut buf).ok_or_else(|| {
+                VerifyError::InvalidArgument("X-Amz-Content-Sha256 is invalid".into())
+            })?;
             let text = core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or("");
             match PayloadHash::parse(text) {
                 Ok(p) if !p.is_streaming() => p,
@@ -1265,22 +1232,7 @@ fn parse_presigned<'r>(
 /// and its formatted text.
 fn parse_amz(wire: &[u8], encoded: bool) -> Option<(SigningTime, crate::AmzDate)> {
     let mut buf = [0u8; 16];
-    let mut n = 0;
-    let mut push = |b: u8| {
-        let slot = buf.get_mut(n)?;
-        *slot = b;
-        n = n.saturating_add(1);
-        Some(())
-    };
-    if encoded {
-        for b in Decoded::new(wire, Rule::Query) {
-            push(b)?;
-        }
-    } else {
-        for &b in wire {
-            push(b)?;
-        }
-    }
+    let n = decode_into(wire, encoded, &mut buf)?;
     let time = SigningTime::parse_amz_date(core::str::from_utf8(buf.get(..n)?).ok()?).ok()?;
     // Strictly parsed, the 16 bytes are the formatted date itself.
     Some((time, crate::AmzDate::from_parsed(buf)))
