@@ -131,7 +131,25 @@ impl fmt::Debug for SigningKey {
 /// A SigV4 signature: 32 bytes, shown as 64 lowercase hex digits.
 ///
 /// It deliberately has no `PartialEq`: compare signatures with [`Signature::verify_hex`], which
-/// runs in constant time.
+/// runs in constant time. Comparing with `==` does not compile:
+///
+/// ```compile_fail
+/// use presign::{Scope, SigningKey, SigningTime};
+/// let time = SigningTime::parse_amz_date("20130524T000000Z").unwrap();
+/// let key = SigningKey::derive("secret", &Scope::new(time.date(), "us-east-1", "s3").unwrap());
+/// let (a, b) = (key.sign(b"a"), key.sign(b"b"));
+/// let _ = a == b;
+/// ```
+///
+/// while the same signatures compare through [`Signature::verify_hex`]:
+///
+/// ```
+/// use presign::{Scope, SigningKey, SigningTime};
+/// let time = SigningTime::parse_amz_date("20130524T000000Z").unwrap();
+/// let key = SigningKey::derive("secret", &Scope::new(time.date(), "us-east-1", "s3").unwrap());
+/// let (a, b) = (key.sign(b"a"), key.sign(b"b"));
+/// assert!(a.verify_hex(a.to_hex().as_str()) && !a.verify_hex(b.to_hex().as_str()));
+/// ```
 #[derive(Clone, Copy)]
 pub struct Signature(pub(crate) [u8; 32]);
 
