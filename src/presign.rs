@@ -440,6 +440,11 @@ impl AuthParam {
         AuthParam::SignedHeaders,
     ];
 
+    /// The name as a component known to be canonical (no scan to find out).
+    fn component(self) -> Component<'static> {
+        Component::canonical(self.name().as_bytes())
+    }
+
     fn name(self) -> &'static str {
         match self {
             AuthParam::Algorithm => "X-Amz-Algorithm",
@@ -578,10 +583,7 @@ impl Signer {
             })
             .peekable();
         let sorts_before = |user: &Component<'_>, param: AuthParam| {
-            user.cmp_canonical(
-                &Component::new(Text::Raw(param.name().as_bytes()), Rule::Query),
-                Rule::Query,
-            ) == Ordering::Less
+            user.cmp_canonical(&param.component(), Rule::Query) == Ordering::Less
         };
         loop {
             let user_first = match (users.peek(), auth.peek()) {
@@ -780,9 +782,8 @@ fn push_auth_param(
                 if k > 0 {
                     buf.extend_from_slice(b"%3B");
                 }
-                for b in name.bytes() {
-                    encode_raw_bytes(&[b.to_ascii_lowercase()], Rule::Query, buf);
-                }
+                // Names are letters, digits and `-_.~` (validated): nothing to encode.
+                push_lower(buf, name);
             }
         }
     }
