@@ -9,7 +9,7 @@ use core::cmp::Ordering;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
-use crate::sink::{Buffered, Sink};
+use crate::sink::Sink;
 
 /// Everything outside the RFC 3986 unreserved set (`A-Z a-z 0-9 - . _ ~`): the query rule.
 pub(crate) const QUERY_SET: &AsciiSet = &NON_ALPHANUMERIC
@@ -346,12 +346,11 @@ pub(crate) fn write_canonical<S: Sink>(text: Text<'_>, rule: Rule, sink: &mut S)
         Text::Raw(raw) => encode_raw(raw, rule, sink),
         Text::Wire(wire) if wire_is_canonical(wire, rule) => sink.put(wire),
         Text::Wire(wire) => {
-            let mut out = Buffered::new(sink);
             for b in Decoded::new(wire, rule) {
                 if rule.keeps(b) {
-                    out.byte(b);
+                    sink.byte(b);
                 } else {
-                    out.bytes(&[b'%', upper_hex_digit(b >> 4), upper_hex_digit(b & 0x0f)]);
+                    sink.put(&[b'%', upper_hex_digit(b >> 4), upper_hex_digit(b & 0x0f)]);
                 }
             }
         }

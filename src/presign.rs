@@ -694,7 +694,11 @@ impl Signer {
             if path_is_canonical && self.uri_encoding() == UriEncoding::S3 {
                 hasher.update(buf.get(path_start..path_end).unwrap_or_default());
             } else {
-                write_canonical_uri(&request.path, self.uri_encoding(), &mut hasher)?;
+                write_canonical_uri(
+                    &request.path,
+                    self.uri_encoding(),
+                    &mut crate::sink::gathering(&mut hasher),
+                )?;
             }
             hasher.update(b"\n");
             hasher.update(buf.get(query_start..).unwrap_or_default());

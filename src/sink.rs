@@ -4,9 +4,19 @@
 use sha2::{Digest, Sha256};
 
 /// A destination for canonical bytes.
+///
+/// Writers put pieces as they come, single bytes included: the hot paths hand them a
+/// [`Buffered`] sink (one copy into a stack buffer per piece), so a writer never wraps its sink
+/// in a buffer of its own.
 pub(crate) trait Sink {
     /// Appends `bytes`.
     fn put(&mut self, bytes: &[u8]);
+
+    /// Appends one byte.
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
 }
 
 impl Sink for Sha256 {
@@ -21,13 +31,18 @@ impl Sink for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
+
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
 }
 
 /// Stack buffer in front of a sink, so byte-at-a-time producers (lowercasing, whitespace
 /// folding, re-encoding) do not pay a hasher call per byte. With a larger `N` in front of a
 /// hasher it gathers a whole canonical request, which is then hashed in one call: a message
 /// fed in pieces that do not end on block boundaries costs about a block more per piece.
-pub(crate) struct Buffered<'s, S: Sink, const N: usize = 128> {
+pub(crate) struct Buffered<'s, S: Sink, const N: usize> {
     sink: &'s mut S,
     buf: [u8; N],
     len: usize,
@@ -38,11 +53,10 @@ impl<S: Sink, const N: usize> Sink for Buffered<'_, S, N> {
     fn put(&mut self, bytes: &[u8]) {
         self.bytes(bytes);
     }
-}
 
-impl<'s, S: Sink> Buffered<'s, S> {
-    pub(crate) fn new(sink: &'s mut S) -> Self {
-        Self::sized(sink)
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.push_byte(b);
     }
 }
 
@@ -57,7 +71,7 @@ impl<'s, S: Sink, const N: usize> Buffered<'s, S, N> {
     }
 
     #[inline]
-    pub(crate) fn byte(&mut self, b: u8) {
+    pub(crate) fn push_byte(&mut self, b: u8) {
         if self.len == self.buf.len() {
             self.flush();
         }

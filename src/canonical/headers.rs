@@ -3,7 +3,7 @@
 
 use crate::Error;
 use crate::limits::MAX_HEADER_VALUE_LEN;
-use crate::sink::{Buffered, Sink};
+use crate::sink::Sink;
 
 /// Request headers, in arrival order, names in any case.
 ///
@@ -149,25 +149,25 @@ fn is_plain_value(value: &[u8]) -> bool {
 }
 
 /// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space.
-pub(crate) fn write_value<S: Sink>(value: &[u8], out: &mut Buffered<'_, S>) {
+pub(crate) fn write_value<S: Sink>(value: &[u8], out: &mut S) {
     let mut words = value.split(|&b| is_space(b)).filter(|w| !w.is_empty());
     if let Some(first) = words.next() {
-        out.bytes(first);
+        out.put(first);
         for word in words {
             out.byte(b' ');
-            out.bytes(word);
+            out.put(word);
         }
     }
 }
 
 /// Writes `name` in lowercase.
-pub(crate) fn write_lower<S: Sink>(name: &str, out: &mut Buffered<'_, S>) {
+pub(crate) fn write_lower<S: Sink>(name: &str, out: &mut S) {
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
         for b in name.bytes() {
             out.byte(b.to_ascii_lowercase());
         }
     } else {
-        out.bytes(name.as_bytes());
+        out.put(name.as_bytes());
     }
 }
 
@@ -185,9 +185,9 @@ where
     S: Sink,
 {
     let mut missing = None;
-    let mut out = Buffered::new(sink);
+    let out = sink;
     for name in names {
-        write_lower(name, &mut out);
+        write_lower(name, out);
         out.byte(b':');
         let mut first = true;
         for value in headers.values(name) {
@@ -196,11 +196,11 @@ where
             }
             first = false;
             if is_plain_value(value) {
-                out.bytes(value);
+                out.put(value);
                 continue;
             }
             validate_value(value).map_err(|_| Error::InvalidHeaderValue(name.to_owned()))?;
-            write_value(value, &mut out);
+            write_value(value, out);
         }
         if first && missing.is_none() {
             missing = Some(name);
@@ -216,10 +216,7 @@ mod tests {
 
     fn folded(v: &str) -> String {
         let mut buf = Vec::new();
-        {
-            let mut out = Buffered::new(&mut buf);
-            write_value(v.as_bytes(), &mut out);
-        }
+        write_value(v.as_bytes(), &mut buf);
         String::from_utf8(buf).unwrap_or_default()
     }
 

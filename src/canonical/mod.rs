@@ -185,9 +185,14 @@ impl<'a> SignedNames<'a> {
 }
 
 /// The query part of a canonical request.
+#[derive(Clone, Copy)]
 pub(crate) enum QueryInput<'q, 'a> {
-    /// A query as received; `skip` leaves out one pair (the presigned signature).
+    /// A query as received, canonicalized; `skip` leaves out one pair (the presigned
+    /// signature).
     Wire(&'q WireQuery<'a>, Option<usize>),
+    /// A query as received, written as it is (see [`WireQuery::write_as_is`]): what a verifier
+    /// hashes first.
+    WireAsIs(&'q WireQuery<'a>, Option<usize>),
 }
 
 /// Everything a canonical request is made of.
@@ -217,6 +222,7 @@ where
     sink.put(b"\n");
     match parts.query {
         QueryInput::Wire(q, skip) => q.write_canonical(skip, sink),
+        QueryInput::WireAsIs(q, skip) => q.write_as_is(skip, sink),
     }
     sink.put(b"\n");
     let missing = write_canonical_headers(parts.signed_names.clone(), parts.headers, sink)?;
@@ -232,12 +238,11 @@ pub(crate) fn write_signed_header_list<'n, S: Sink>(
     names: impl Iterator<Item = &'n str>,
     sink: &mut S,
 ) {
-    let mut out = crate::sink::Buffered::new(sink);
     for (i, n) in names.enumerate() {
         if i > 0 {
-            out.byte(b';');
+            sink.byte(b';');
         }
-        headers::write_lower(n, &mut out);
+        headers::write_lower(n, sink);
     }
 }
 

@@ -49,8 +49,6 @@ pub(crate) struct WireQuery<'a> {
     query: &'a str,
     spans: [Span; MAX_QUERY_PAIRS],
     len: usize,
-    /// Every pair canonical, each with one `=`, no empty segment.
-    canonical: bool,
 }
 
 /// The bytes of the little-endian `word` that are `&`, `=` or `%`: the high bit of each such
@@ -77,7 +75,6 @@ impl<'a> WireQuery<'a> {
             query,
             spans: [Span::default(); MAX_QUERY_PAIRS],
             len: 0,
-            canonical: true,
         }
     }
 
@@ -92,19 +89,12 @@ impl<'a> WireQuery<'a> {
         }
         let parsed = self;
         parsed.len = 0;
-        parsed.canonical = true;
-        // Two passes without branches over the bytes, then a visit to the bytes that matter
-        // only (`&`, `=`, `%`, found eight at a time). Splits on `&`, finds each pair's first
-        // `=`, checks every escape, and notes whether the text is already canonical (only
-        // unreserved bytes and uppercase escapes of reserved ones, one `=` per pair, no empty
-        // segment), as presigners send it.
+        // A visit to the bytes that matter only (`&`, `=`, `%`, found eight at a time): splits
+        // on `&`, finds each pair's first `=`, checks that every `%` starts an escape. Whether
+        // the text is canonical is left to the writers (see [`WireQuery::write_as_is`]).
         let bytes = query.as_bytes();
         let mut start = 0usize;
         let mut name_end: Option<usize> = None;
-        // Every byte unreserved or `&`, `=`, `%`: one branch-free pass (it vectorizes).
-        let plain = bytes.iter().fold(true, |ok, &b| {
-            ok & (Rule::Query.keeps(b) | (b == b'&') | (b == b'=') | (b == b'%'))
-        });
         // The last, short word is padded with an unreserved byte.
         let mut tail = [b'a'; 8];
         let remainder = bytes.chunks_exact(8).remainder();
@@ -128,33 +118,22 @@ impl<'a> WireQuery<'a> {
                         name_end = None;
                     }
                     Some(b'=') => {
-                        if name_end.is_none() {
-                            name_end = Some(i);
-                        } else {
-                            parsed.canonical = false;
-                        }
+                        name_end = name_end.or(Some(i));
                     }
                     _ => {
-                        let hex = |at: usize| bytes.get(at).copied().filter(u8::is_ascii_hexdigit);
-                        let (Some(high), Some(low)) =
-                            (hex(i.saturating_add(1)), hex(i.saturating_add(2)))
-                        else {
+                        let hex = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_hexdigit);
+                        if !(hex(i.saturating_add(1)) && hex(i.saturating_add(2))) {
                             return Err(Error::InvalidQuery);
-                        };
-                        let upper = |d: u8| !d.is_ascii_lowercase();
-                        let decoded = (encoding::hex_val(high) << 4) | encoding::hex_val(low);
-                        parsed.canonical &= upper(high) & upper(low) & !Rule::Query.keeps(decoded);
+                        }
                     }
                 }
             }
         }
-        parsed.end_segment(start, name_end, bytes.len())?;
-        parsed.canonical &= plain;
-        Ok(())
+        parsed.end_segment(start, name_end, bytes.len())
     }
 
     /// Records the segment `start..end` (its first `=` at `name_end`) as a pair; an empty
-    /// segment is skipped, and means the text is not the canonical query as it is.
+    /// segment is skipped.
     #[inline]
     fn end_segment(
         &mut self,
@@ -163,10 +142,8 @@ impl<'a> WireQuery<'a> {
         end: usize,
     ) -> Result<(), Error> {
         if end == start {
-            self.canonical = false;
             return Ok(());
         }
-        self.canonical &= name_end.is_some();
         let slot = self.spans.get_mut(self.len).ok_or(Error::TooMany {
             what: "query parameters",
             limit: MAX_QUERY_PAIRS,
@@ -202,20 +179,18 @@ impl<'a> WireQuery<'a> {
         (0..self.len).map(|i| self.pair(i))
     }
 
-    /// Writes the canonical query, leaving out pair `skip` (the signature of a presigned URL).
-    ///
-    /// A query that is canonical already (every pair canonical, with `=`, in canonical order,
-    /// as SDKs and `presign` send them) is written as the runs of its text, without copying
-    /// pair by pair.
-    pub(crate) fn write_canonical<S: Sink>(&self, skip: Option<usize>, sink: &mut S) {
+    /// Which names and values (bit `i` for pair `i`) are canonical as they are, and whether
+    /// the pairs but `skip` are the canonical query as they are: every name and value
+    /// canonical, every pair with its `=`, in canonical order.
+    fn canonical_state(&self, skip: Option<usize>) -> (u64, u64, bool) {
         let mut canonical_names = 0u64;
         let mut canonical_values = 0u64;
         let mut in_order = true;
         let mut previous: Option<(&[u8], &[u8])> = None;
         for i in (0..self.len).filter(|&i| Some(i) != skip) {
             let (n, v) = self.pair(i);
-            let name_ok = self.canonical || encoding::wire_is_canonical(n.as_bytes(), Rule::Query);
-            let value_ok = self.canonical || encoding::wire_is_canonical(v.as_bytes(), Rule::Query);
+            let name_ok = encoding::wire_is_canonical(n.as_bytes(), Rule::Query);
+            let value_ok = encoding::wire_is_canonical(v.as_bytes(), Rule::Query);
             canonical_names |= u64::from(name_ok) << i;
             canonical_values |= u64::from(value_ok) << i;
             let has_equals = self.spans.get(i).is_some_and(|s| s.name_end < s.value_end);
@@ -225,6 +200,34 @@ impl<'a> WireQuery<'a> {
             }
             previous = Some((n.as_bytes(), v.as_bytes()));
         }
+        (canonical_names, canonical_values, in_order)
+    }
+
+    /// Whether the pairs but `skip`, as they are in the text, are the canonical query (then
+    /// [`WireQuery::write_as_is`] writes exactly what [`WireQuery::write_canonical`] does).
+    pub(crate) fn is_canonical(&self, skip: Option<usize>) -> bool {
+        self.canonical_state(skip).2
+    }
+
+    /// Writes the pairs but `skip` as they are in the text, joined by `&`, without looking at
+    /// them: the canonical query when [`WireQuery::is_canonical`] says so.
+    ///
+    /// When it is not, what is written is no canonical query of any request: it holds a byte
+    /// or an escape no canonical query has (a reserved byte, `+`, a lowercase escape, an
+    /// escaped unreserved byte), a pair without `=` or with two, or pairs out of order. So a
+    /// signature over it proves what a signature over the canonical query would, and a
+    /// verifier may try this first and canonicalize only when the signature does not match.
+    pub(crate) fn write_as_is<S: Sink>(&self, skip: Option<usize>, sink: &mut S) {
+        self.write_runs(skip, sink);
+    }
+
+    /// Writes the canonical query, leaving out pair `skip` (the signature of a presigned URL).
+    ///
+    /// A query that is canonical already (every pair canonical, with `=`, in canonical order,
+    /// as SDKs and `presign` send them) is written as the runs of its text, without copying
+    /// pair by pair.
+    pub(crate) fn write_canonical<S: Sink>(&self, skip: Option<usize>, sink: &mut S) {
+        let (canonical_names, canonical_values, in_order) = self.canonical_state(skip);
         if in_order {
             self.write_runs(skip, sink);
             return;
@@ -425,6 +428,37 @@ mod tests {
                 let mut out = Vec::new();
                 w.write_canonical(skip, &mut out);
                 proptest::prop_assert_eq!(String::from_utf8(out).unwrap_or_default(), reference(&q, skip), "{}", q);
+            }
+        }
+
+        // What a verifier relies on when it hashes the query as it is first: that text is the
+        // canonical query when `is_canonical` says so, and when it is the canonical query of
+        // *any* request, it is this request's.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn the_query_as_it_is_is_canonical_or_no_canonical_query_at_all(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "b", "B", "=", "&", "%41", "%2F", "%2f", "+", "~", "%7E", "%7e", "1", "-",
+                    "X-Amz-Date", "%20", " ", "",
+                ]),
+                0..14,
+            ),
+            skip in proptest::option::of(0usize..4),
+        ) {
+            let q = parts.concat();
+            if let Ok(w) = WireQuery::parse(&q) {
+                let skip = skip.filter(|&s| s < w.pairs().count());
+                let mut as_is = Vec::new();
+                w.write_as_is(skip, &mut as_is);
+                let as_is = String::from_utf8(as_is).unwrap_or_default();
+                let canonical = reference(&q, skip);
+                if w.is_canonical(skip) {
+                    proptest::prop_assert_eq!(&as_is, &canonical, "{}", q);
+                }
+                if reference(&as_is, None) == as_is {
+                    proptest::prop_assert_eq!(&as_is, &canonical, "{}", q);
+                }
             }
         }
     }

@@ -120,12 +120,9 @@ impl<'a, H: Headers + ?Sized> IncomingRequest<'a, H> {
         self
     }
 
-    fn path(&self) -> &'a str {
-        self.target.split_once('?').map_or(self.target, |(p, _)| p)
-    }
-
-    fn query(&self) -> &'a str {
-        self.target.split_once('?').map_or("", |(_, q)| q)
+    /// The path and the query (without `?`), from one search of the target.
+    fn path_and_query(&self) -> (&'a str, &'a str) {
+        self.target.split_once('?').unwrap_or((self.target, ""))
     }
 }
 
@@ -147,16 +144,20 @@ use crate::canonical::{PRESIGN_PARAMS, SIGV2_PARAMS};
 /// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
 /// escapes, the wire text is the decoded text as far as these names can tell.
 fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static str, bool)> {
+    // The common case, an exact match, first: no two names here have both the same length and
+    // the same seventh byte, so one comparison settles it.
+    let probe = |p: &&str| p.len() == wire.len() && p.as_bytes().get(6) == wire.as_bytes().get(6);
+    if let Some((i, &p)) = params.iter().enumerate().find(|(_, p)| probe(p)) {
+        if p == wire {
+            return Some((i, p, true));
+        }
+    }
     // Every name here has 9 bytes or more; most wire names differ from all in their first
     // letter (an escape aside).
     let lower_first = |s: &str| s.as_bytes().first().map_or(0, |b| b | 0x20);
     let first = lower_first(wire);
     if wire.len() < 9 || (first != b'%' && !params.iter().any(|p| lower_first(p) == first)) {
         return None;
-    }
-    // The common case, an exact match, first.
-    if let Some(i) = params.iter().position(|p| *p == wire) {
-        return params.get(i).map(|&p| (i, p, true));
     }
     if !wire.contains('%') {
         return params
@@ -194,7 +195,7 @@ fn decoded_eq(wire: &str, value: &str) -> bool {
 pub fn detect<H: Headers + ?Sized>(
     request: &IncomingRequest<'_, H>,
 ) -> Result<Mechanism, VerifyError> {
-    let mut query = WireQuery::unparsed(request.query());
+    let mut query = WireQuery::unparsed(request.path_and_query().1);
     parse_query(&mut query)?;
     detect_in(request, &AuthParams::scan(&query))
 }
@@ -732,11 +733,12 @@ impl<S: CredentialStore> Verifier<S> {
         now: SigningTime,
         accept: impl FnOnce(Mechanism) -> Result<bool, VerifyError>,
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
-        let mut query = WireQuery::unparsed(request.query());
-        self.check_bounds(request, &mut query)?;
+        let (path, query) = request.path_and_query();
+        let mut query = WireQuery::unparsed(query);
+        self.check_bounds(request, path, &mut query)?;
         let auth = AuthParams::scan(&query);
         let presigned = accept(detect_in(request, &auth)?)?;
-        self.verify_parsed(request, &query, &auth, now, presigned)
+        self.verify_parsed(request, path, &query, &auth, now, presigned)
     }
 
     /// Verifies an `http::Request` (the `http` feature). The target is the URI's path and
@@ -760,6 +762,7 @@ impl<S: CredentialStore> Verifier<S> {
     fn check_bounds<'r, H: Headers + ?Sized>(
         &self,
         request: &IncomingRequest<'r, H>,
+        path: &str,
         query: &mut WireQuery<'r>,
     ) -> Result<(), VerifyError> {
         if request.target.len() > MAX_REQUEST_TARGET_LEN {
@@ -777,7 +780,7 @@ impl<S: CredentialStore> Verifier<S> {
                 "the request target must start with '/'".into(),
             ));
         }
-        crate::canonical::validate_wire_path(request.path()).map_err(|_| {
+        crate::canonical::validate_wire_path(path).map_err(|_| {
             VerifyError::InvalidArgument("the path has a '%' not followed by two hex digits".into())
         })?;
         parse_query(query)
@@ -786,6 +789,7 @@ impl<S: CredentialStore> Verifier<S> {
     fn verify_parsed<'r, H: Headers + ?Sized>(
         &self,
         request: &IncomingRequest<'r, H>,
+        path: &'r str,
         query: &WireQuery<'r>,
         auth: &AuthParams,
         now: SigningTime,
@@ -895,36 +899,50 @@ impl<S: CredentialStore> Verifier<S> {
             headers: request.headers,
             authority: request.authority,
         };
-        let parts = Parts {
+        let skip = parsed.signature_index;
+        let parts = |query| Parts {
             method: request.method,
-            path: PathInput::Wire(request.path()),
+            path: PathInput::Wire(path),
             uri_encoding: self.config.uri_encoding,
-            query: QueryInput::Wire(query, parsed.signature_index),
+            query,
             signed_names: parsed.signed_headers.iter(),
             headers: &headers,
             payload: parsed.payload.as_str(),
         };
-        let mut hasher = Sha256::new();
-        // A signed header the request does not carry is a mismatch even when it was signed
-        // with an empty value: absent is not empty.
-        let missing = write_canonical_request(&parts, &mut crate::sink::gathering(&mut hasher))
-            .map_err(|e| {
-                VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
-            })?;
-        let hash: [u8; 32] = hasher.finalize().into();
-        let mut mac = signing_key.mac();
-        write_string_to_sign(
-            parsed.amz_date.as_str(),
-            scope.scope,
-            &hash,
-            &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
-        );
-        // Constant time, with one optimisation barrier rather than one per byte.
-        let computed: [u8; 32] = mac.finalize().into_bytes().into();
-        if !well_formed
-            || !crate::signing_key::constant_time_eq(&computed, &signature)
-            || missing.is_some()
-        {
+        // The canonical request hashed, its string to sign signed; whether that signature is
+        // the one sent (constant time, one optimisation barrier rather than one per byte).
+        let check = |query| -> Result<([u8; 32], bool), VerifyError> {
+            let mut hasher = Sha256::new();
+            // A signed header the request does not carry is a mismatch even when it was
+            // signed with an empty value: absent is not empty.
+            let missing =
+                write_canonical_request(&parts(query), &mut crate::sink::gathering(&mut hasher))
+                    .map_err(|e| {
+                        VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
+                    })?;
+            let hash: [u8; 32] = hasher.finalize().into();
+            let mut mac = signing_key.mac();
+            write_string_to_sign(
+                parsed.amz_date.as_str(),
+                scope.scope,
+                &hash,
+                &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
+            );
+            let computed: [u8; 32] = mac.finalize().into_bytes().into();
+            let matches = well_formed
+                && crate::signing_key::constant_time_eq(&computed, &signature)
+                && missing.is_none();
+            Ok((hash, matches))
+        };
+        // The query as it is first: SDKs send it canonical already, and a signature over it
+        // as it is proves what one over its canonical form would (see
+        // `WireQuery::write_as_is`). Canonicalized only when that does not match.
+        let (mut hash, mut matches) = check(QueryInput::WireAsIs(query, skip))?;
+        if !matches && !query.is_canonical(skip) {
+            (hash, matches) = check(QueryInput::Wire(query, skip))?;
+        }
+        let parts = parts(QueryInput::Wire(query, skip));
+        if !matches {
             let mut text = Vec::new();
             let _ = write_canonical_request(&parts, &mut text);
             let mut sts = Vec::new();
