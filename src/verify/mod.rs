@@ -1347,3 +1347,33 @@ impl<H: Headers + ?Sized> Headers for WithAuthority<'_, H> {
         self.headers.header_pairs().chain(synthetic_host)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_names_are_told_apart_by_length_and_seventh_byte() {
+        for params in [&PRESIGN_PARAMS[..], &SIGV2_PARAMS[..]] {
+            for (i, a) in params.iter().enumerate() {
+                for b in params.iter().skip(i + 1) {
+                    assert!(
+                        a.len() != b.len() || a.as_bytes().get(6) != b.as_bytes().get(6),
+                        "{a} and {b}"
+                    );
+                }
+                assert_eq!(match_param(a, params), Some((i, *a, true)));
+                let lower = a.to_ascii_lowercase();
+                assert_eq!(match_param(&lower, params), Some((i, *a, false)));
+                let escaped = a.replacen('-', "%2D", 1).replacen('A', "%41", 1);
+                assert_eq!(
+                    match_param(&escaped, params),
+                    Some((i, *a, true)),
+                    "{escaped}"
+                );
+            }
+        }
+        assert_eq!(match_param("X-Amz-Dat", &PRESIGN_PARAMS), None);
+        assert_eq!(match_param("x-id", &PRESIGN_PARAMS), None);
+    }
+}
