@@ -514,6 +514,32 @@ mod tests {
         assert_eq!(decode_into(b"ab%41", true, &mut [0u8; 2]), None);
     }
 
+    proptest::proptest! {
+        // Every mix of plain bytes, escapes, broken escapes and `+`, across the eight-byte
+        // steps, into buffers of every size around the decoded length.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn decode_into_matches_the_decoding_iterator_everywhere(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "bcdefgh", "%2F", "%2f", "%", "%4", "+", "%zz", "Z"]),
+                0..16,
+            ),
+            slack in 0usize..10,
+        ) {
+            let wire = parts.concat();
+            let expected: Vec<u8> = Decoded::new(wire.as_bytes(), Rule::Query).collect();
+            for size in expected.len().saturating_sub(2)..=expected.len() + slack {
+                let mut out = vec![0u8; size];
+                let n = decode_into(wire.as_bytes(), true, &mut out);
+                if size >= expected.len() {
+                    proptest::prop_assert_eq!(n.and_then(|n| out.get(..n)), Some(&expected[..]), "{}", wire);
+                } else {
+                    proptest::prop_assert_eq!(n, None, "{}", wire);
+                }
+            }
+        }
+    }
+
     #[test]
     fn wire_forms_canonicalize_alike() {
         for wire in ["%7E", "~", "%7e"] {

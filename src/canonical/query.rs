@@ -95,19 +95,23 @@ impl<'a> WireQuery<'a> {
         let bytes = query.as_bytes();
         let mut start = 0usize;
         let mut name_end: Option<usize> = None;
-        // The last, short word is padded with an unreserved byte.
-        let mut tail = [b'a'; 8];
-        let remainder = bytes.chunks_exact(8).remainder();
-        if let Some(dst) = tail.get_mut(..remainder.len()) {
-            dst.copy_from_slice(remainder);
-        }
-        let words = bytes.chunks_exact(8).chain(core::iter::once(&tail[..]));
-        for (word_index, word) in words.enumerate() {
-            let Ok(word) = <[u8; 8]>::try_from(word) else {
-                continue;
-            };
-            let mut special = special_bytes(u64::from_le_bytes(word));
-            let word_start = word_index.saturating_mul(8);
+        // Eight bytes at a time; the last, short word padded with an unreserved byte.
+        let word_at = |at: usize| -> u64 {
+            let mut word = [b'a'; 8];
+            match bytes.get(at..at.saturating_add(8)) {
+                Some(full) => word.copy_from_slice(full),
+                None => {
+                    let rest = bytes.get(at..).unwrap_or_default();
+                    if let Some(dst) = word.get_mut(..rest.len()) {
+                        dst.copy_from_slice(rest);
+                    }
+                }
+            }
+            u64::from_le_bytes(word)
+        };
+        let mut word_start = 0usize;
+        while word_start < bytes.len() {
+            let mut special = special_bytes(word_at(word_start));
             while special != 0 {
                 let i = word_start.saturating_add(special.trailing_zeros() as usize / 8);
                 special &= special.wrapping_sub(1);
@@ -128,6 +132,7 @@ impl<'a> WireQuery<'a> {
                     }
                 }
             }
+            word_start = word_start.saturating_add(8);
         }
         parsed.end_segment(start, name_end, bytes.len())
     }
