@@ -88,29 +88,65 @@ impl<H: Headers + ?Sized> Headers for Overlay<'_, H> {
     }
 }
 
+/// Whether `b` is an RFC 9110 token character.
+const fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+/// Token characters, and with `lowercase` only those that are no uppercase letter and no `%`.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "evaluated at compile time: an index out of bounds or an overflow would not compile"
+)]
+const fn token_table(lowercase: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = is_token_byte(b) && !(lowercase && (b.is_ascii_uppercase() || b == b'%'));
+        i += 1;
+    }
+    table
+}
+
+static TOKEN_BYTES: [bool; 256] = token_table(false);
+static LOWERCASE_TOKEN_BYTES: [bool; 256] = token_table(true);
+
+/// Whether every byte of the non-empty `name` is in `table`: one lookup per byte, no branch.
+fn all_in(name: &str, table: &[bool; 256]) -> bool {
+    !name.is_empty()
+        && name.bytes().fold(true, |ok, b| {
+            ok & table.get(usize::from(b)).copied().unwrap_or(false)
+        })
+}
+
 /// Whether `name` is an RFC 9110 token (what a header name must be).
 pub(crate) fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    all_in(name, &TOKEN_BYTES)
+}
+
+/// Whether `name` is a token without uppercase letters or `%`: a name as `SignedHeaders` lists
+/// it.
+pub(crate) fn is_lowercase_token(name: &str) -> bool {
+    all_in(name, &LOWERCASE_TOKEN_BYTES)
 }
 
 #[inline]
@@ -218,6 +254,20 @@ mod tests {
         let mut buf = Vec::new();
         write_value(v.as_bytes(), &mut buf);
         String::from_utf8(buf).unwrap_or_default()
+    }
+
+    #[test]
+    fn token_tables_follow_rfc_9110() {
+        let specials = b"!#$%&'*+-.^_`|~";
+        for b in 0..=255u8 {
+            let token = b.is_ascii_alphanumeric() || specials.contains(&b);
+            let name = [b'a', b, b'z'];
+            let name = core::str::from_utf8(&name).unwrap_or("\u{0}");
+            assert_eq!(is_token(name), token, "{b}");
+            let lowercase = token && !b.is_ascii_uppercase() && b != b'%';
+            assert_eq!(is_lowercase_token(name), lowercase, "{b}");
+        }
+        assert!(!is_token("") && !is_lowercase_token(""));
     }
 
     #[test]

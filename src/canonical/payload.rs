@@ -83,7 +83,10 @@ impl PayloadHash {
             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => PayloadHash::StreamingSigned,
             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => PayloadHash::StreamingSignedTrailer,
             "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => PayloadHash::StreamingUnsignedTrailer,
-            hex if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            // One branch-free pass over the digits.
+            hex if hex.len() == 64
+                && hex.bytes().fold(true, |ok, b| ok & b.is_ascii_hexdigit()) =>
+            {
                 let mut bytes = [0u8; 64];
                 bytes.copy_from_slice(hex.as_bytes());
                 PayloadHash::Sha256(Sha256Hex(bytes))

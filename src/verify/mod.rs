@@ -67,7 +67,7 @@ use time::Date;
 
 use crate::SigningTime;
 use crate::canonical::{
-    Headers, Parts, PathInput, PayloadHash, QueryInput, WireQuery, is_token,
+    Headers, Parts, PathInput, PayloadHash, QueryInput, WireQuery, is_lowercase_token,
     write_canonical_request,
 };
 use crate::encoding::{Decoded, Rule, decode_into};
@@ -379,7 +379,7 @@ impl<'a> SignedHeaderList<'a> {
                     "more than {MAX_SIGNED_HEADERS} signed headers"
                 )));
             }
-            if !is_token(name) || name.bytes().any(|b| b.is_ascii_uppercase() || b == b'%') {
+            if !is_lowercase_token(name) {
                 return Err(malformed(format!(
                     "SignedHeaders has an invalid name {name:?}: names are lowercase tokens"
                 )));
