@@ -176,12 +176,16 @@ pub(crate) fn validate_value(value: &[u8]) -> Result<(), BadValue> {
 /// and folded byte by byte.
 #[inline]
 fn is_plain_value(value: &[u8]) -> bool {
-    let visible_or_space = value.iter().fold(true, |ok, &b| {
-        ok & ((b.wrapping_sub(b'!') < 0x5e) | (b == b' '))
-    });
-    let no_double_space = !value.windows(2).any(|w| w == b"  ");
-    let trimmed = value.first() != Some(&b' ') && value.last() != Some(&b' ');
-    visible_or_space && no_double_space && trimmed && value.len() <= MAX_HEADER_VALUE_LEN
+    let visible = |b: u8| b.wrapping_sub(b'!') < 0x5e;
+    // Each byte after the first: visible, or a space after a visible byte.
+    let inner = value
+        .iter()
+        .zip(value.get(1..).unwrap_or_default())
+        .fold(true, |ok, (&before, &b)| {
+            ok & (visible(b) | ((b == b' ') & visible(before)))
+        });
+    let trimmed = value.first().is_none_or(|&b| visible(b)) && value.last() != Some(&b' ');
+    inner && trimmed && value.len() <= MAX_HEADER_VALUE_LEN
 }
 
 /// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space.
@@ -198,7 +202,10 @@ pub(crate) fn write_value<S: Sink>(value: &[u8], out: &mut S) {
 
 /// Writes `name` in lowercase.
 pub(crate) fn write_lower<S: Sink>(name: &str, out: &mut S) {
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+    if name
+        .bytes()
+        .fold(false, |upper, b| upper | b.is_ascii_uppercase())
+    {
         for b in name.bytes() {
             out.byte(b.to_ascii_lowercase());
         }
@@ -254,6 +261,31 @@ mod tests {
         let mut buf = Vec::new();
         write_value(v.as_bytes(), &mut buf);
         String::from_utf8(buf).unwrap_or_default()
+    }
+
+    proptest::proptest! {
+        // A plain value is exactly one that folding leaves as it is.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn plain_values_are_the_ones_folding_keeps(
+            value in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::sample::select(vec![b' ', b'a', b'~', b'!']),
+                    1 => proptest::sample::select(vec![b'\t', b'\n', 0u8, 0x7f, 0x80, 0xff]),
+                ],
+                0..12,
+            ),
+        ) {
+            let valid = validate_value(&value).is_ok();
+            let visible_or_space = value.iter().all(|&b| (0x21..0x7f).contains(&b) || b == b' ');
+            let mut folded = Vec::new();
+            write_value(&value, &mut folded);
+            proptest::prop_assert_eq!(
+                is_plain_value(&value),
+                valid && visible_or_space && folded == value,
+                "{:?}", value
+            );
+        }
     }
 
     #[test]
