@@ -197,16 +197,15 @@ pub fn detect<H: Headers + ?Sized>(
 ) -> Result<Mechanism, VerifyError> {
     let mut query = WireQuery::unparsed(request.path_and_query().1);
     parse_query(&mut query)?;
-    detect_in(request, &AuthParams::scan(&query))
+    detect_in(
+        &KnownHeaders::gather(request.headers),
+        &AuthParams::scan(&query),
+    )
 }
 
-fn detect_in<H: Headers + ?Sized>(
-    request: &IncomingRequest<'_, H>,
-    auth: &AuthParams,
-) -> Result<Mechanism, VerifyError> {
-    let authorizations = request.headers.values("authorization").count();
+fn detect_in(known: &KnownHeaders<'_>, auth: &AuthParams) -> Result<Mechanism, VerifyError> {
     let presigned = auth.any_sigv4 || auth.any_sigv2;
-    match (authorizations, presigned) {
+    match (known.count(Known::Authorization), presigned) {
         (0, false) => Ok(Mechanism::Anonymous),
         (0, true) => Ok(Mechanism::PresignedQuery),
         (1, false) => Ok(Mechanism::AuthorizationHeader),
@@ -214,6 +213,118 @@ fn detect_in<H: Headers + ?Sized>(
         (_, false) => Err(VerifyError::AuthorizationHeaderMalformed(
             "more than one Authorization header".into(),
         )),
+    }
+}
+
+/// The headers the verifier reads by name.
+#[derive(Clone, Copy)]
+enum Known {
+    Authorization,
+    AmzDate,
+    Date,
+    ContentSha256,
+    SecurityToken,
+    ContentLength,
+    DecodedContentLength,
+    Trailer,
+}
+
+impl Known {
+    const ALL: [Known; 8] = [
+        Known::Authorization,
+        Known::AmzDate,
+        Known::Date,
+        Known::ContentSha256,
+        Known::SecurityToken,
+        Known::ContentLength,
+        Known::DecodedContentLength,
+        Known::Trailer,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Known::Authorization => "authorization",
+            Known::AmzDate => "x-amz-date",
+            Known::Date => "date",
+            Known::ContentSha256 => "x-amz-content-sha256",
+            Known::SecurityToken => "x-amz-security-token",
+            Known::ContentLength => "content-length",
+            Known::DecodedContentLength => "x-amz-decoded-content-length",
+            Known::Trailer => "x-amz-trailer",
+        }
+    }
+}
+
+/// The [`Known`] headers of a request, found in one pass over its headers: the first value of
+/// each and whether it is repeated.
+struct KnownHeaders<'h> {
+    first: [Option<&'h [u8]>; Known::ALL.len()],
+    repeated: [bool; Known::ALL.len()],
+    /// How many headers the request has, counted up to one past [`MAX_HEADERS`].
+    count: usize,
+}
+
+impl<'h> KnownHeaders<'h> {
+    fn gather<H: Headers + ?Sized>(headers: &'h H) -> Self {
+        let mut known = KnownHeaders {
+            first: [None; Known::ALL.len()],
+            repeated: [false; Known::ALL.len()],
+            count: 0,
+        };
+        for (name, value) in headers.header_pairs().take(MAX_HEADERS.saturating_add(1)) {
+            known.count = known.count.saturating_add(1);
+            // Names of other lengths are passed over without comparing their bytes.
+            let slot = Known::ALL.iter().position(|k| {
+                let wanted = k.name();
+                wanted.len() == name.len() && wanted.eq_ignore_ascii_case(name)
+            });
+            if let Some(k) = slot {
+                match known.first.get_mut(k) {
+                    Some(first @ None) => *first = Some(value),
+                    Some(Some(_)) => {
+                        if let Some(repeated) = known.repeated.get_mut(k) {
+                            *repeated = true;
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        known
+    }
+
+    /// How many times header `k` appears: 0, 1, or 2 for more than one.
+    fn count(&self, k: Known) -> usize {
+        match (self.first.get(k as usize), self.repeated.get(k as usize)) {
+            (Some(Some(_)), Some(true)) => 2,
+            (Some(Some(_)), _) => 1,
+            _ => 0,
+        }
+    }
+
+    /// The value of header `k`, which must appear at most once, trimmed of spaces and tabs.
+    fn single(&self, k: Known) -> Result<Option<&'h str>, VerifyError> {
+        if self.repeated.get(k as usize).copied().unwrap_or(false) {
+            return Err(VerifyError::InvalidArgument(format!(
+                "the {} header appears more than once",
+                k.name()
+            )));
+        }
+        self.first
+            .get(k as usize)
+            .copied()
+            .flatten()
+            .map(|v| {
+                core::str::from_utf8(v)
+                    .map(|s| s.trim_matches(|c| c == ' ' || c == '\t'))
+                    .map_err(|_| {
+                        VerifyError::InvalidArgument(format!(
+                            "the {} header is not UTF-8",
+                            k.name()
+                        ))
+                    })
+            })
+            .transpose()
     }
 }
 
@@ -735,10 +846,10 @@ impl<S: CredentialStore> Verifier<S> {
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let (path, query) = request.path_and_query();
         let mut query = WireQuery::unparsed(query);
-        self.check_bounds(request, path, &mut query)?;
+        let known = self.check_bounds(request, path, &mut query)?;
         let auth = AuthParams::scan(&query);
-        let presigned = accept(detect_in(request, &auth)?)?;
-        self.verify_parsed(request, path, &query, &auth, now, presigned)
+        let presigned = accept(detect_in(&known, &auth)?)?;
+        self.verify_parsed(request, &known, path, &query, &auth, now, presigned)
     }
 
     /// Verifies an `http::Request` (the `http` feature). The target is the URI's path and
@@ -758,19 +869,21 @@ impl<S: CredentialStore> Verifier<S> {
         self.verify(&incoming, now)
     }
 
-    /// Refuses requests past the limits and unreadable targets; splits the query in place.
+    /// Refuses requests past the limits and unreadable targets; splits the query in place and
+    /// finds the headers read by name.
     fn check_bounds<'r, H: Headers + ?Sized>(
         &self,
         request: &IncomingRequest<'r, H>,
         path: &str,
         query: &mut WireQuery<'r>,
-    ) -> Result<(), VerifyError> {
+    ) -> Result<KnownHeaders<'r>, VerifyError> {
         if request.target.len() > MAX_REQUEST_TARGET_LEN {
             return Err(VerifyError::RequestTooLarge(format!(
                 "the request target is longer than {MAX_REQUEST_TARGET_LEN} bytes"
             )));
         }
-        if request.headers.header_pairs().nth(MAX_HEADERS).is_some() {
+        let known = KnownHeaders::gather(request.headers);
+        if known.count > MAX_HEADERS {
             return Err(VerifyError::RequestTooLarge(format!(
                 "more than {MAX_HEADERS} headers"
             )));
@@ -783,12 +896,18 @@ impl<S: CredentialStore> Verifier<S> {
         crate::canonical::validate_wire_path(path).map_err(|_| {
             VerifyError::InvalidArgument("the path has a '%' not followed by two hex digits".into())
         })?;
-        parse_query(query)
+        parse_query(query)?;
+        Ok(known)
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private call site, each part once"
+    )]
     fn verify_parsed<'r, H: Headers + ?Sized>(
         &self,
         request: &IncomingRequest<'r, H>,
+        known: &KnownHeaders<'r>,
         path: &'r str,
         query: &WireQuery<'r>,
         auth: &AuthParams,
@@ -800,7 +919,7 @@ impl<S: CredentialStore> Verifier<S> {
         let parsed = if presigned {
             parse_presigned(query, auth, request.payload, &mut credential)?
         } else {
-            parse_header_auth(request.headers, request.payload, &mut credential)?
+            parse_header_auth(known, request.payload, &mut credential)?
         };
         let malformed = |msg: String| malformed_error(presigned, msg);
 
@@ -955,7 +1074,7 @@ impl<S: CredentialStore> Verifier<S> {
             });
         }
 
-        let content_length = match single_header(request.headers, "content-length")? {
+        let content_length = match known.single(Known::ContentLength)? {
             None => None,
             Some(v) => Some(parse_decimal(v).ok_or_else(|| {
                 VerifyError::InvalidArgument("content-length is not a decimal number".into())
@@ -965,11 +1084,12 @@ impl<S: CredentialStore> Verifier<S> {
         let mut trailer = None;
         if parsed.payload.is_streaming() {
             decoded_content_length = Some(
-                single_header(request.headers, "x-amz-decoded-content-length")?
+                known
+                    .single(Known::DecodedContentLength)?
                     .and_then(parse_decimal)
                     .ok_or(VerifyError::MissingContentLength)?,
             );
-            trailer = single_header(request.headers, "x-amz-trailer")?;
+            trailer = known.single(Known::Trailer)?;
         }
 
         Ok(VerifiedRequest {
@@ -1124,29 +1244,6 @@ fn parse_decimal(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-/// The value of a header that must appear at most once.
-fn single_header<'h, H: Headers + ?Sized>(
-    headers: &'h H,
-    name: &'h str,
-) -> Result<Option<&'h str>, VerifyError> {
-    let mut values = headers.values(name);
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(VerifyError::InvalidArgument(format!(
-            "the {name} header appears more than once"
-        )));
-    }
-    first
-        .map(|v| {
-            core::str::from_utf8(v)
-                .map(|s| s.trim_matches(|c| c == ' ' || c == '\t'))
-                .map_err(|_| {
-                    VerifyError::InvalidArgument(format!("the {name} header is not UTF-8"))
-                })
-        })
-        .transpose()
-}
-
 fn parse_presigned<'r>(
     query: &WireQuery<'r>,
     auth: &AuthParams,
@@ -1266,13 +1363,13 @@ fn auth_component<'v>(text: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
     })
 }
 
-fn parse_header_auth<'h, H: Headers + ?Sized>(
-    headers: &'h H,
+fn parse_header_auth<'h>(
+    headers: &KnownHeaders<'h>,
     given_payload: Option<PayloadHash>,
     scope: &mut CredentialScope,
 ) -> Result<Parsed<'h>, VerifyError> {
     let malformed = |msg: String| VerifyError::AuthorizationHeaderMalformed(msg);
-    let value = single_header(headers, "authorization")?.unwrap_or("");
+    let value = headers.single(Known::Authorization)?.unwrap_or("");
     if value.len() > MAX_AUTHORIZATION_LEN {
         return Err(VerifyError::RequestTooLarge(format!(
             "the Authorization header is longer than {MAX_AUTHORIZATION_LEN} bytes"
@@ -1295,10 +1392,12 @@ fn parse_header_auth<'h, H: Headers + ?Sized>(
     }
     scope.fill(credential, false, &malformed)?;
 
-    let (signing_time, amz_date) = match single_header(headers, "x-amz-date")? {
+    let (signing_time, amz_date) = match headers.single(Known::AmzDate)? {
         Some(v) => parse_amz(v.as_bytes(), false).ok_or(VerifyError::MissingDate)?,
         None => {
-            let date = single_header(headers, "date")?.ok_or(VerifyError::MissingDate)?;
+            let date = headers
+                .single(Known::Date)?
+                .ok_or(VerifyError::MissingDate)?;
             let time =
                 time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822)
                     .ok()
@@ -1307,7 +1406,7 @@ fn parse_header_auth<'h, H: Headers + ?Sized>(
             (time, time.amz_date())
         }
     };
-    let payload = match single_header(headers, "x-amz-content-sha256")? {
+    let payload = match headers.single(Known::ContentSha256)? {
         None => given_payload.ok_or(VerifyError::MissingHeader("x-amz-content-sha256"))?,
         Some(v) => PayloadHash::parse(v).map_err(|_| {
             VerifyError::InvalidArgument(
@@ -1315,7 +1414,7 @@ fn parse_header_auth<'h, H: Headers + ?Sized>(
             )
         })?,
     };
-    let session_token = single_header(headers, "x-amz-security-token")?;
+    let session_token = headers.single(Known::SecurityToken)?;
     Ok(Parsed {
         mechanism: Mechanism::AuthorizationHeader,
         signed_headers: SignedHeaderList {
