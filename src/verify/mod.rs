@@ -394,8 +394,40 @@ impl CredentialScope {
     };
 
     /// Decodes `wire` (percent-escapes and `+` when it came from a query) into the inline
-    /// buffer and finds the four `/`.
+    /// buffer and finds the four `/`, or copies the result of the last credential this thread
+    /// parsed when `wire` is that credential again (a server sees the same few credentials over
+    /// and over; the copy is cheaper than the decoding).
     fn fill(
+        &mut self,
+        wire: &str,
+        query_encoded: bool,
+        malformed: &dyn Fn(String) -> VerifyError,
+    ) -> Result<(), VerifyError> {
+        let hit = LAST_CREDENTIAL.with_borrow(|last| {
+            let same = last.query_encoded == query_encoded
+                && last.wire.get(..last.wire_len) == Some(wire.as_bytes());
+            if same {
+                *self = last.scope;
+            }
+            same
+        });
+        if hit {
+            return Ok(());
+        }
+        self.parse(wire, query_encoded, malformed)?;
+        LAST_CREDENTIAL.with_borrow_mut(|last| {
+            if let Some(dst) = last.wire.get_mut(..wire.len()) {
+                dst.copy_from_slice(wire.as_bytes());
+                last.wire_len = wire.len();
+                last.query_encoded = query_encoded;
+                last.scope = *self;
+            }
+        });
+        Ok(())
+    }
+
+    /// [`CredentialScope::fill`] without the memo.
+    fn parse(
         &mut self,
         wire: &str,
         query_encoded: bool,
@@ -443,6 +475,29 @@ impl CredentialScope {
             scope: part(after(a), text.len()),
         }
     }
+}
+
+/// The last credential a thread parsed, as sent and parsed (see [`CredentialScope::fill`]).
+/// Plain data on the stack of no request: no lock, no allocation, nothing shared.
+#[derive(Clone, Copy)]
+struct LastCredential {
+    /// The credential as sent; one longer than this buffer is not remembered.
+    wire: [u8; 256],
+    wire_len: usize,
+    query_encoded: bool,
+    scope: CredentialScope,
+}
+
+thread_local! {
+    static LAST_CREDENTIAL: core::cell::RefCell<LastCredential> = const {
+        core::cell::RefCell::new(LastCredential {
+            wire: [0; 256],
+            // Longer than `wire`: matches nothing until a credential is remembered.
+            wire_len: usize::MAX,
+            query_encoded: false,
+            scope: CredentialScope::EMPTY,
+        })
+    };
 }
 
 /// The parts of a [`CredentialScope`].
@@ -1474,5 +1529,55 @@ mod tests {
         }
         assert_eq!(match_param("X-Amz-Dat", &PRESIGN_PARAMS), None);
         assert_eq!(match_param("x-id", &PRESIGN_PARAMS), None);
+    }
+
+    fn filled(wire: &str, query_encoded: bool) -> Result<(String, String), VerifyError> {
+        let mut scope = CredentialScope::EMPTY;
+        scope.fill(wire, query_encoded, &VerifyError::InvalidArgument)?;
+        let parts = scope.parts();
+        Ok((parts.access_key_id.to_owned(), parts.scope.to_owned()))
+    }
+
+    fn parsed(wire: &str, query_encoded: bool) -> Result<(String, String), VerifyError> {
+        let mut scope = CredentialScope::EMPTY;
+        scope.parse(wire, query_encoded, &VerifyError::InvalidArgument)?;
+        let parts = scope.parts();
+        Ok((parts.access_key_id.to_owned(), parts.scope.to_owned()))
+    }
+
+    #[test]
+    fn the_remembered_credential_is_what_parsing_gives() {
+        let text = "A+B/20130524/us-east-1/s3/aws4_request";
+        let query = "AKID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request";
+        let long = format!("{}/20130524/us-east-1/s3/aws4_request", "%41".repeat(80));
+        // Each twice in a row (the second from the memo), the same text under both encodings,
+        // a failing parse in between, and one too long to remember.
+        for (wire, encoded) in [
+            (text, false),
+            (text, false),
+            (text, true),
+            (text, true),
+            (text, false),
+            (query, true),
+            ("AKID/20130524", true),
+            (query, true),
+            (long.as_str(), true),
+            (long.as_str(), true),
+            (query, true),
+        ] {
+            let expected = parsed(wire, encoded);
+            assert_eq!(
+                filled(wire, encoded).ok(),
+                expected.as_ref().ok().cloned(),
+                "{wire}"
+            );
+            assert_eq!(filled(wire, encoded).is_err(), expected.is_err(), "{wire}");
+        }
+        assert_eq!(filled(text, true).ok().map(|p| p.0), Some("A B".to_owned()));
+        assert_eq!(
+            filled(text, false).ok().map(|p| p.0),
+            Some("A+B".to_owned())
+        );
+        assert_eq!(filled(&long, true).ok().map(|p| p.0), Some("A".repeat(80)));
     }
 }
