@@ -51,27 +51,32 @@ impl Rule {
     }
 }
 
-/// Which bytes each rule keeps, for [`Rule::keeps_all`].
-#[allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "evaluated at compile time: an index out of bounds or an overflow would not compile"
-)]
-const fn kept_table(slash: bool) -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut b = 0usize;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(c, b'-' | b'.' | b'_' | b'~')
-            || (slash && c == b'/');
-        b += 1;
-    }
-    table
+/// A `[bool; 256]` table, built at compile time, of the bytes `b` for which `pred` holds: one
+/// lookup per byte where a loop over a set does not vectorize.
+macro_rules! byte_table {
+    (|$b:ident| $pred:expr) => {{
+        let mut table = [false; 256];
+        let mut i = 0usize;
+        #[allow(
+            clippy::indexing_slicing,
+            clippy::arithmetic_side_effects,
+            reason = "evaluated at compile time: an index out of bounds or an overflow would not compile"
+        )]
+        while i < 256 {
+            let $b = i as u8;
+            table[i] = $pred;
+            i += 1;
+        }
+        table
+    }};
 }
+pub(crate) use byte_table;
 
-static KEPT_QUERY: [bool; 256] = kept_table(false);
-static KEPT_PATH: [bool; 256] = kept_table(true);
+/// Which bytes each rule keeps, for [`Rule::keeps_all`].
+static KEPT_QUERY: [bool; 256] =
+    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+static KEPT_PATH: [bool; 256] =
+    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'));
 
 impl Rule {
     /// Whether the rule writes every byte of `bytes` literally: one table lookup per byte and

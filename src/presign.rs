@@ -13,7 +13,7 @@ use crate::canonical::{
     PathInput, PayloadHash, UriEncoding, is_token, sort_by, sorted_raw_order, validate_value,
     validate_wire_path, write_canonical_uri,
 };
-use crate::encoding::{Component, Rule, Text, encode_raw_bytes, wire_is_canonical};
+use crate::encoding::{Component, Rule, Text, byte_table, encode_raw_bytes, wire_is_canonical};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
 use crate::signer::DayKey;
 use crate::string_to_sign::ALGORITHM;
@@ -36,24 +36,9 @@ pub const AUTH_QUERY_PARAMS: &[&str] = &[
 ];
 
 /// The bytes a host (and port) may have: letters, digits and `-.:[]_`.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time: an index out of bounds would not compile"
-)]
-static HOST_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0u8;
-    loop {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']' | b'_') {
-            table[b as usize] = true;
-        }
-        if b == u8::MAX {
-            break;
-        }
-        b += 1;
-    }
-    table
-};
+static HOST_BYTES: [bool; 256] = byte_table!(
+    |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']' | b'_')
+);
 
 /// What to presign: method, where, extra signed query parameters and headers, expiry.
 ///

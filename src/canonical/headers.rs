@@ -2,6 +2,7 @@
 //! lines included), repeated headers joined with `,` in arrival order.
 
 use crate::Error;
+use crate::encoding::byte_table;
 use crate::limits::MAX_HEADER_VALUE_LEN;
 use crate::sink::Sink;
 
@@ -110,25 +111,10 @@ const fn is_token_byte(b: u8) -> bool {
         )
 }
 
-/// Token characters, and with `lowercase` only those that are no uppercase letter and no `%`.
-#[allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "evaluated at compile time: an index out of bounds or an overflow would not compile"
-)]
-const fn token_table(lowercase: bool) -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut i = 0usize;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = is_token_byte(b) && !(lowercase && (b.is_ascii_uppercase() || b == b'%'));
-        i += 1;
-    }
-    table
-}
-
-static TOKEN_BYTES: [bool; 256] = token_table(false);
-static LOWERCASE_TOKEN_BYTES: [bool; 256] = token_table(true);
+/// Token characters; the same without uppercase letters and `%`.
+static TOKEN_BYTES: [bool; 256] = byte_table!(|b| is_token_byte(b));
+static LOWERCASE_TOKEN_BYTES: [bool; 256] =
+    byte_table!(|b| is_token_byte(b) && !b.is_ascii_uppercase() && b != b'%');
 
 /// Whether every byte of the non-empty `name` is in `table`: one lookup per byte, no branch.
 fn all_in(name: &str, table: &[bool; 256]) -> bool {
