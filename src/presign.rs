@@ -836,7 +836,14 @@ fn push_u32(buf: &mut Vec<u8>, v: u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::push_u32;
+    use super::{HOST_BYTES, push_u32};
+
+    #[test]
+    fn host_bytes_are_letters_digits_and_dot_dash_colon_brackets_underscore() {
+        for (b, &allowed) in (0..=255u8).zip(HOST_BYTES.iter()) {
+            assert_eq!(allowed, b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b), "{b}");
+        }
+    }
 
     #[test]
     fn decimal_digits() {
