@@ -841,7 +841,11 @@ mod tests {
     #[test]
     fn host_bytes_are_letters_digits_and_dot_dash_colon_brackets_underscore() {
         for (b, &allowed) in (0..=255u8).zip(HOST_BYTES.iter()) {
-            assert_eq!(allowed, b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b), "{b}");
+            assert_eq!(
+                allowed,
+                b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b),
+                "{b}"
+            );
         }
     }
 

@@ -429,6 +429,25 @@ fn max_headers_past_limit() {
         refused(anonymous.verify(), "RequestHeaderSectionTooLarge", 400),
         too_many
     );
+    // `detect` refuses it too, rather than call a request anonymous whose Authorization
+    // header comes past the limit.
+    let auth = over
+        .headers
+        .iter()
+        .find(|(n, _)| n == "authorization")
+        .cloned()
+        .expect("signed");
+    let mut late = anonymous.clone();
+    late.headers.push(auth);
+    let incoming = IncomingRequest::new(&late.method, &late.target, &late.headers[..]);
+    assert_eq!(presign::verify::detect(&incoming), Err(too_many.clone()));
+    let mut at = late.clone();
+    at.headers.retain(|(n, _)| n != "x-pad");
+    let incoming = IncomingRequest::new(&at.method, &at.target, &at.headers[..]);
+    assert_eq!(
+        presign::verify::detect(&incoming),
+        Ok(presign::verify::Mechanism::AuthorizationHeader)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -191,16 +191,14 @@ fn decoded_eq(wire: &str, value: &str) -> bool {
 }
 
 /// Which mechanism a request uses (without verifying it). Errors for mixed or duplicated auth
-/// material and unreadable targets.
+/// material, unreadable targets and more than [`MAX_HEADERS`] headers.
 pub fn detect<H: Headers + ?Sized>(
     request: &IncomingRequest<'_, H>,
 ) -> Result<Mechanism, VerifyError> {
     let mut query = WireQuery::unparsed(request.path_and_query().1);
     parse_query(&mut query)?;
-    detect_in(
-        &KnownHeaders::gather(request.headers),
-        &AuthParams::scan(&query),
-    )
+    let known = KnownHeaders::gather(request.headers)?;
+    detect_in(&known, &AuthParams::scan(&query))
 }
 
 fn detect_in(known: &KnownHeaders<'_>, auth: &AuthParams) -> Result<Mechanism, VerifyError> {
@@ -265,7 +263,8 @@ struct KnownHeaders<'h> {
 }
 
 impl<'h> KnownHeaders<'h> {
-    fn gather<H: Headers + ?Sized>(headers: &'h H) -> Self {
+    /// Errors for more than [`MAX_HEADERS`] headers (the ones past it are not looked at).
+    fn gather<H: Headers + ?Sized>(headers: &'h H) -> Result<Self, VerifyError> {
         let mut known = KnownHeaders {
             first: [None; Known::ALL.len()],
             repeated: [false; Known::ALL.len()],
@@ -290,7 +289,12 @@ impl<'h> KnownHeaders<'h> {
                 }
             }
         }
-        known
+        if known.count > MAX_HEADERS {
+            return Err(VerifyError::RequestTooLarge(format!(
+                "more than {MAX_HEADERS} headers"
+            )));
+        }
+        Ok(known)
     }
 
     /// How many times header `k` appears: 0, 1, or 2 for more than one.
@@ -937,12 +941,7 @@ impl<S: CredentialStore> Verifier<S> {
                 "the request target is longer than {MAX_REQUEST_TARGET_LEN} bytes"
             )));
         }
-        let known = KnownHeaders::gather(request.headers);
-        if known.count > MAX_HEADERS {
-            return Err(VerifyError::RequestTooLarge(format!(
-                "more than {MAX_HEADERS} headers"
-            )));
-        }
+        let known = KnownHeaders::gather(request.headers)?;
         if !request.target.starts_with('/') {
             return Err(VerifyError::InvalidArgument(
                 "the request target must start with '/'".into(),
