@@ -387,6 +387,8 @@ pub(crate) struct CredentialScope {
     len: usize,
     /// End offsets of access key id, date, region, service.
     ends: [usize; 4],
+    /// The date part, if it is a real `yyyyMMdd` date.
+    date: Option<Date>,
 }
 
 impl CredentialScope {
@@ -395,6 +397,7 @@ impl CredentialScope {
         buf: [0; 256],
         len: 0,
         ends: [0; 4],
+        date: None,
     };
 
     /// Decodes `wire` (percent-escapes and `+` when it came from a query) into the inline
@@ -457,6 +460,7 @@ impl CredentialScope {
         if core::str::from_utf8(scope.text()).is_err() {
             return Err(malformed("the credential is not UTF-8".into()));
         }
+        scope.date = parse_date8(scope.parts().date.as_bytes());
         Ok(())
     }
 
@@ -477,6 +481,7 @@ impl CredentialScope {
             service: part(after(c), d),
             terminator: part(after(d), text.len()),
             scope: part(after(a), text.len()),
+            parsed_date: self.date,
         }
     }
 }
@@ -514,6 +519,8 @@ pub(crate) struct ScopeParts<'a> {
     terminator: &'a str,
     /// `date/region/service/aws4_request`.
     scope: &'a str,
+    /// `date`, if it is a real `yyyyMMdd` date.
+    parsed_date: Option<Date>,
 }
 
 /// The `SignedHeaders` names, split on `;` (header auth) or `%3B` (query, as sent).
@@ -1182,7 +1189,8 @@ impl<S: CredentialStore> Verifier<S> {
                 "a non-empty Access Key (AKID) must be provided in the credential.".into(),
             ));
         }
-        let date = parse_date8(scope.date.as_bytes())
+        let date = scope
+            .parsed_date
             .ok_or_else(|| malformed(format!("invalid credential date {:?}", scope.date)))?;
         if date != signing_time.date() {
             return Err(malformed(
@@ -1530,18 +1538,32 @@ mod tests {
         assert_eq!(match_param("x-id", &PRESIGN_PARAMS), None);
     }
 
-    fn filled(wire: &str, query_encoded: bool) -> Result<(String, String), VerifyError> {
+    fn filled(
+        wire: &str,
+        query_encoded: bool,
+    ) -> Result<(String, String, Option<Date>), VerifyError> {
         let mut scope = CredentialScope::EMPTY;
         scope.fill(wire, query_encoded, &VerifyError::InvalidArgument)?;
         let parts = scope.parts();
-        Ok((parts.access_key_id.to_owned(), parts.scope.to_owned()))
+        Ok((
+            parts.access_key_id.to_owned(),
+            parts.scope.to_owned(),
+            parts.parsed_date,
+        ))
     }
 
-    fn parsed(wire: &str, query_encoded: bool) -> Result<(String, String), VerifyError> {
+    fn parsed(
+        wire: &str,
+        query_encoded: bool,
+    ) -> Result<(String, String, Option<Date>), VerifyError> {
         let mut scope = CredentialScope::EMPTY;
         scope.parse(wire, query_encoded, &VerifyError::InvalidArgument)?;
         let parts = scope.parts();
-        Ok((parts.access_key_id.to_owned(), parts.scope.to_owned()))
+        Ok((
+            parts.access_key_id.to_owned(),
+            parts.scope.to_owned(),
+            parts.parsed_date,
+        ))
     }
 
     #[test]
@@ -1559,6 +1581,7 @@ mod tests {
             (text, false),
             (query, true),
             ("AKID/20130524", true),
+            ("AKID/20130532/us-east-1/s3/aws4_request", true),
             (query, true),
             (long.as_str(), true),
             (long.as_str(), true),
