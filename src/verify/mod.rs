@@ -180,11 +180,12 @@ fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
         .eq(name.bytes().map(|b| b.to_ascii_lowercase()))
 }
 
+/// Whether the decoded `wire` equals `value`, a text without `%`, `+` or space (a parameter
+/// name or the algorithm: tested below).
 fn decoded_eq(wire: &str, value: &str) -> bool {
-    // For values without `%`, `+` or space (parameter names and the algorithm), a wire text of
-    // the same length or without escapes matches only byte for byte.
-    let plain = !value.contains(['%', '+', ' ']);
-    if plain && (wire.len() <= value.len() || !wire.contains('%')) {
+    // A wire text of the same length or without escapes matches such a value only byte for
+    // byte (a `+` would decode to a space).
+    if wire.len() <= value.len() || !wire.contains('%') {
         return wire == value;
     }
     Decoded::new(wire.as_bytes(), Rule::Query).eq(value.bytes())
@@ -1512,6 +1513,24 @@ impl<H: Headers + ?Sized> Headers for WithAuthority<'_, H> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoded_eq_is_given_plain_values_only() {
+        for value in PRESIGN_PARAMS
+            .iter()
+            .chain(&SIGV2_PARAMS)
+            .chain([&ALGORITHM])
+        {
+            assert!(!value.contains(['%', '+', ' ']), "{value}");
+            assert!(decoded_eq(value, value));
+            assert!(decoded_eq(
+                &value.replacen('-', "%2D", 1).replacen('A', "%41", 1),
+                value
+            ));
+            assert!(!decoded_eq(&format!("{value}+"), value));
+        }
+        assert!(!decoded_eq("AWS4-HMAC+SHA256", "AWS4-HMAC-SHA256"));
+    }
 
     #[test]
     fn auth_names_are_told_apart_by_length_and_seventh_byte() {
