@@ -539,24 +539,26 @@ impl<'a> SignedHeaderList<'a> {
         }
     }
 
-    fn contains(&self, name: &str) -> bool {
-        self.iter().any(|n| n == name)
-    }
-
-    /// Lowercase, sorted, distinct tokens, `host` among them, within the limit.
-    fn validate(&self, malformed: &dyn Fn(String) -> VerifyError) -> Result<(), VerifyError> {
+    /// Lowercase, sorted, distinct tokens within the limit: copied into `names`, so that the
+    /// checks and writers after this one do not split the text again. Returns how many.
+    fn validate(
+        &self,
+        names: &mut [&'a str; MAX_SIGNED_HEADERS],
+        malformed: &dyn Fn(String) -> VerifyError,
+    ) -> Result<usize, VerifyError> {
         if self.text.is_empty() {
             return Err(malformed("SignedHeaders is empty".into()));
         }
         let mut previous: Option<&str> = None;
         let mut count = 0usize;
         for name in self.iter() {
-            count = count.saturating_add(1);
-            if count > MAX_SIGNED_HEADERS {
+            let Some(slot) = names.get_mut(count) else {
                 return Err(VerifyError::RequestTooLarge(format!(
                     "more than {MAX_SIGNED_HEADERS} signed headers"
                 )));
-            }
+            };
+            *slot = name;
+            count = count.saturating_add(1);
             if !is_lowercase_token(name) {
                 return Err(malformed(format!(
                     "SignedHeaders has an invalid name {name:?}: names are lowercase tokens"
@@ -571,7 +573,7 @@ impl<'a> SignedHeaderList<'a> {
             }
             previous = Some(name);
         }
-        Ok(())
+        Ok(count)
     }
 }
 
@@ -996,7 +998,9 @@ impl<S: CredentialStore> Verifier<S> {
             })?;
 
         // Signed headers: grammar, host and the configured ones, every x-amz-* header.
-        parsed.signed_headers.validate(&malformed)?;
+        let mut names = [""; MAX_SIGNED_HEADERS];
+        let n_names = parsed.signed_headers.validate(&mut names, &malformed)?;
+        let names = names.get(..n_names).unwrap_or_default();
         let mut not_signed: Vec<String> = Vec::new();
         for required in core::iter::once("host").chain(
             self.config
@@ -1004,7 +1008,7 @@ impl<S: CredentialStore> Verifier<S> {
                 .iter()
                 .map(String::as_str),
         ) {
-            if !parsed.signed_headers.contains(required) {
+            if !names.contains(&required) {
                 not_signed.push(required.to_owned());
             }
         }
@@ -1014,10 +1018,7 @@ impl<S: CredentialStore> Verifier<S> {
                 .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
             // Compared ignoring case rather than lowercased: no allocation unless it fails.
             if lower_is_amz
-                && !parsed
-                    .signed_headers
-                    .iter()
-                    .any(|n| n.eq_ignore_ascii_case(name))
+                && !names.iter().any(|n| n.eq_ignore_ascii_case(name))
                 && !self
                     .config
                     .unsigned_header_exemptions
@@ -1086,7 +1087,7 @@ impl<S: CredentialStore> Verifier<S> {
             path: PathInput::Wire(path),
             uri_encoding: self.config.uri_encoding,
             query,
-            signed_names: parsed.signed_headers.iter(),
+            signed_names: names.iter().copied(),
             headers: &headers,
             payload: parsed.payload.as_str(),
         };
