@@ -1558,12 +1558,19 @@ mod tests {
         assert_eq!(match_param("x-id", &PRESIGN_PARAMS), None);
     }
 
-    fn filled(
+    /// Access key id, scope and date of `wire`, through the memo (`fill`) or not (`parse`).
+    fn scope_of(
         wire: &str,
         query_encoded: bool,
+        remembered: bool,
     ) -> Result<(String, String, Option<Date>), VerifyError> {
         let mut scope = CredentialScope::EMPTY;
-        scope.fill(wire, query_encoded, &VerifyError::InvalidArgument)?;
+        let malformed = &VerifyError::InvalidArgument;
+        if remembered {
+            scope.fill(wire, query_encoded, malformed)?;
+        } else {
+            scope.parse(wire, query_encoded, malformed)?;
+        }
         let parts = scope.parts();
         Ok((
             parts.access_key_id.to_owned(),
@@ -1572,18 +1579,11 @@ mod tests {
         ))
     }
 
-    fn parsed(
+    fn filled(
         wire: &str,
         query_encoded: bool,
     ) -> Result<(String, String, Option<Date>), VerifyError> {
-        let mut scope = CredentialScope::EMPTY;
-        scope.parse(wire, query_encoded, &VerifyError::InvalidArgument)?;
-        let parts = scope.parts();
-        Ok((
-            parts.access_key_id.to_owned(),
-            parts.scope.to_owned(),
-            parts.parsed_date,
-        ))
+        scope_of(wire, query_encoded, true)
     }
 
     #[test]
@@ -1607,7 +1607,7 @@ mod tests {
             (long.as_str(), true),
             (query, true),
         ] {
-            let expected = parsed(wire, encoded);
+            let expected = scope_of(wire, encoded, false);
             assert_eq!(
                 filled(wire, encoded).ok(),
                 expected.as_ref().ok().cloned(),
