@@ -42,8 +42,8 @@ impl Rule {
     /// the loops over it vectorize: `-./0-9` is the range 0x2D..=0x39, letters are found by
     /// folding case.
     #[inline(always)]
-    pub(crate) fn keeps(self, b: u8) -> bool {
-        let slash_ok = (self == Rule::Path) | (b != b'/');
+    pub(crate) const fn keeps(self, b: u8) -> bool {
+        let slash_ok = matches!(self, Rule::Path) | (b != b'/');
         ((b.wrapping_sub(b'-') < 13) & slash_ok)
             | ((b | 0x20).wrapping_sub(b'a') < 26)
             | (b == b'_')
@@ -72,11 +72,9 @@ macro_rules! byte_table {
 }
 pub(crate) use byte_table;
 
-/// Which bytes each rule keeps, for [`Rule::keeps_all`].
-static KEPT_QUERY: [bool; 256] =
-    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-static KEPT_PATH: [bool; 256] =
-    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'));
+/// Which bytes each rule keeps, for [`Rule::keeps_all`]: [`Rule::keeps`] tabulated.
+static KEPT_QUERY: [bool; 256] = byte_table!(|b| Rule::Query.keeps(b));
+static KEPT_PATH: [bool; 256] = byte_table!(|b| Rule::Path.keeps(b));
 
 impl Rule {
     /// Whether the rule writes every byte of `bytes` literally: one table lookup per byte and

@@ -274,10 +274,13 @@ impl<'h> KnownHeaders<'h> {
         for (name, value) in headers.header_pairs().take(MAX_HEADERS.saturating_add(1)) {
             known.count = known.count.saturating_add(1);
             // Names of other lengths are passed over without comparing their bytes.
-            let slot = Known::ALL.iter().position(|k| {
-                let wanted = k.name();
-                wanted.len() == name.len() && wanted.eq_ignore_ascii_case(name)
-            });
+            let slot = Known::ALL
+                .iter()
+                .find(|k| {
+                    let wanted = k.name();
+                    wanted.len() == name.len() && wanted.eq_ignore_ascii_case(name)
+                })
+                .map(|&k| k as usize);
             if let Some(k) = slot {
                 match known.first.get_mut(k) {
                     Some(first @ None) => *first = Some(value),
