@@ -13,7 +13,7 @@ use crate::canonical::{
     PathInput, PayloadHash, UriEncoding, is_token, sort_by, sorted_raw_order, validate_value,
     validate_wire_path, write_canonical_uri,
 };
-use crate::encoding::{Component, Rule, Text, byte_table, encode_raw_bytes, wire_is_canonical};
+use crate::encoding::{Component, Rule, Text, byte_table, encode_raw, wire_is_canonical};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
 use crate::signer::DayKey;
 use crate::string_to_sign::ALGORITHM;
@@ -546,7 +546,7 @@ impl Signer {
             None => prefix_len,
         };
         let path_start = buf.len();
-        request.path.write_wire_bytes(&mut buf);
+        request.path.write_wire(&mut buf);
         let path_end = buf.len();
         buf.push(if overlay.is_some() { b'\n' } else { b'?' });
         let query_start = buf.len();
@@ -582,9 +582,9 @@ impl Signer {
             }
             if user_first {
                 if let Some((name, value, _)) = users.next() {
-                    encode_raw_bytes(name.as_bytes(), Rule::Query, &mut buf);
+                    encode_raw(name.as_bytes(), Rule::Query, &mut buf);
                     buf.push(b'=');
-                    encode_raw_bytes(value.as_bytes(), Rule::Query, &mut buf);
+                    encode_raw(value.as_bytes(), Rule::Query, &mut buf);
                 }
             } else if let Some(param) = auth.next() {
                 // All the auth pairs in a row unless a caller pair sorts between them (as

@@ -11,7 +11,7 @@ use crate::canonical::{
     Overlay, Parts, PathInput, QueryInput, SignableRequest, SignedNames, UriEncoding, WireQuery,
     write_canonical_request,
 };
-use crate::encoding::{Rule, encode_raw_into};
+use crate::encoding::{Rule, encoded};
 use crate::scope::{SCOPE_TERMINATOR, validate_region, validate_service};
 use crate::signing_key::{Signature, SigningKey};
 use crate::string_to_sign::{ALGORITHM, write_string_to_sign};
@@ -183,20 +183,15 @@ impl Signer {
             self.service,
             SCOPE_TERMINATOR
         );
-        let mut credential_query = String::new();
-        encode_raw_into(
-            self.credentials.access_key_id().as_bytes(),
-            Rule::Query,
-            &mut credential_query,
+        let credential_query = format!(
+            "{}%2F{}",
+            encoded(self.credentials.access_key_id().as_bytes(), Rule::Query),
+            encoded(scope.as_bytes(), Rule::Query)
         );
-        credential_query.push_str("%2F");
-        encode_raw_into(scope.as_bytes(), Rule::Query, &mut credential_query);
-        let token_query = self.credentials.session_token().map(|token| {
-            // Never saturates: tokens are at most MAX_SESSION_TOKEN_LEN bytes.
-            let mut encoded = String::with_capacity(token.len().saturating_mul(3));
-            encode_raw_into(token.as_bytes(), Rule::Query, &mut encoded);
-            encoded
-        });
+        let token_query = self
+            .credentials
+            .session_token()
+            .map(|token| encoded(token.as_bytes(), Rule::Query));
         DayKey {
             date,
             date8,

@@ -52,38 +52,18 @@ pub(crate) fn validate_wire_path(path: &str) -> Result<(), Error> {
 
 impl PathInput<'_> {
     /// Writes the path as it goes on the wire.
-    pub(crate) fn write_wire(&self, out: &mut String) {
+    pub(crate) fn write_wire<S: Sink>(&self, out: &mut S) {
         match *self {
-            PathInput::Wire("") => out.push('/'),
-            PathInput::Wire(p) => out.push_str(p),
+            PathInput::Wire("") => out.byte(b'/'),
+            PathInput::Wire(p) => out.put(p.as_bytes()),
             PathInput::Raw { prefix, segments } => {
-                out.push_str(prefix);
+                out.put(prefix.as_bytes());
                 for seg in segments {
-                    out.push('/');
-                    encoding::encode_raw_into(seg.as_bytes(), Rule::Path, out);
+                    out.byte(b'/');
+                    encoding::encode_raw(seg.as_bytes(), Rule::Path, out);
                 }
                 if prefix.is_empty() && segments.is_empty() {
-                    out.push('/');
-                }
-            }
-        }
-    }
-}
-
-impl PathInput<'_> {
-    /// Writes the path as it goes on the wire, into a byte buffer.
-    pub(crate) fn write_wire_bytes(&self, out: &mut Vec<u8>) {
-        match *self {
-            PathInput::Wire("") => out.push(b'/'),
-            PathInput::Wire(p) => out.extend_from_slice(p.as_bytes()),
-            PathInput::Raw { prefix, segments } => {
-                out.extend_from_slice(prefix.as_bytes());
-                for seg in segments {
-                    out.push(b'/');
-                    encoding::encode_raw_bytes(seg.as_bytes(), Rule::Path, out);
-                }
-                if prefix.is_empty() && segments.is_empty() {
-                    out.push(b'/');
+                    out.byte(b'/');
                 }
             }
         }
@@ -120,8 +100,10 @@ pub(crate) fn write_canonical_uri<S: Sink>(
         },
         UriEncoding::Double => {
             // Not the S3 hot path: the normalised path is built in a buffer.
-            let mut wire = String::new();
+            let mut wire = Vec::new();
             path.write_wire(&mut wire);
+            // A `&str` prefix and encoded (ASCII) segments: UTF-8 (lossless).
+            let wire = String::from_utf8_lossy(&wire);
             validate_wire_path(&wire)?;
             let normalized = normalize(&wire);
             encoding::encode_raw(normalized.as_bytes(), Rule::Path, sink);
