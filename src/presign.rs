@@ -124,29 +124,10 @@ impl<'a> PresignRequest<'a> {
         self
     }
 
-    /// Checks the request; returns whether its (encoded) path is in canonical form.
+    /// The checks the URL's layout depends on: the path (returns whether it is in canonical
+    /// form, so that it is hashed as it is) and the counts that bound the sort buffers.
     /// `auth_params`: how many `X-Amz-*` parameters the signer adds (6, or 7 with a token).
-    fn validate(&self, auth_params: usize) -> Result<bool, Error> {
-        let common_method = matches!(self.method, "GET" | "PUT" | "HEAD" | "POST" | "DELETE");
-        if !common_method && !is_token(self.method) {
-            return Err(Error::InvalidMethod(self.method.to_owned()));
-        }
-        if !matches!(self.scheme, "http" | "https") {
-            return Err(Error::InvalidEndpoint {
-                url: self.scheme.to_owned(),
-                reason: "the scheme must be http or https",
-            });
-        }
-        // Letters, digits and `-.:[]_`: one table lookup per byte, no branch.
-        let host_byte = |b: u8| HOST_BYTES.get(usize::from(b)).copied().unwrap_or(false);
-        if self.authority.is_empty()
-            || !self.authority.bytes().fold(true, |ok, b| ok & host_byte(b))
-        {
-            return Err(Error::InvalidEndpoint {
-                url: self.authority.to_owned(),
-                reason: "the host must be a DNS name, IPv4 or [IPv6] address with an optional port",
-            });
-        }
+    fn check_layout(&self, auth_params: usize) -> Result<bool, Error> {
         // A path already in canonical form is valid; only other paths need the escape check.
         let wire = match self.path {
             PathInput::Wire(p) => p,
@@ -167,6 +148,40 @@ impl<'a> PresignRequest<'a> {
                 limit,
             });
         }
+        if self.headers.len() >= MAX_SIGNED_HEADERS {
+            return Err(Error::TooMany {
+                what: "signed headers",
+                limit: MAX_SIGNED_HEADERS,
+            });
+        }
+        Ok(path_is_canonical)
+    }
+
+    /// The checks of everything else: method, scheme, host, parameter names, header names and
+    /// values. Nothing written before them depends on them, so `presign` runs them while the
+    /// canonical request is being hashed (the processor overlaps them with the hash); nothing
+    /// is returned unless they pass.
+    fn check_content(&self) -> Result<(), Error> {
+        let common_method = matches!(self.method, "GET" | "PUT" | "HEAD" | "POST" | "DELETE");
+        if !common_method && !is_token(self.method) {
+            return Err(Error::InvalidMethod(self.method.to_owned()));
+        }
+        if !matches!(self.scheme, "http" | "https") {
+            return Err(Error::InvalidEndpoint {
+                url: self.scheme.to_owned(),
+                reason: "the scheme must be http or https",
+            });
+        }
+        // Letters, digits and `-.:[]_`: one table lookup per byte, no branch.
+        let host_byte = |b: u8| HOST_BYTES.get(usize::from(b)).copied().unwrap_or(false);
+        if self.authority.is_empty()
+            || !self.authority.bytes().fold(true, |ok, b| ok & host_byte(b))
+        {
+            return Err(Error::InvalidEndpoint {
+                url: self.authority.to_owned(),
+                reason: "the host must be a DNS name, IPv4 or [IPv6] address with an optional port",
+            });
+        }
         // Every name a verifier reads as auth material, not only those written here: a URL
         // with SigV2's `AWSAccessKeyId` would never verify. `X-Amz-Content-Sha256` may carry
         // the payload hash this request is signed with (and nothing else), spelled exactly.
@@ -180,12 +195,6 @@ impl<'a> PresignRequest<'a> {
             .find_map(|(n, _)| reserved_query_param(n))
         {
             return Err(Error::ReservedQueryParameter(reserved.to_owned()));
-        }
-        if self.headers.len() >= MAX_SIGNED_HEADERS {
-            return Err(Error::TooMany {
-                what: "signed headers",
-                limit: MAX_SIGNED_HEADERS,
-            });
         }
         for (name, value) in self.headers {
             // Letters, digits and `-_.~` only: other token characters (`!`, `#`, `*`, …) would
@@ -208,7 +217,7 @@ impl<'a> PresignRequest<'a> {
                 return Err(Error::InvalidHeaderValue((*name).to_owned()));
             }
         }
-        Ok(path_is_canonical)
+        Ok(())
     }
 
     /// An upper bound of the buffer `presign` writes, so that it is allocated once: the URL
@@ -462,7 +471,7 @@ impl Signer {
         } else {
             WITHOUT_TOKEN
         };
-        let path_is_canonical = request.validate(auth_params)?;
+        let path_is_canonical = request.check_layout(auth_params)?;
         self.with_day_key(time.date(), |day| {
             self.presign_with(request, time, day, path_is_canonical)
         })
@@ -688,6 +697,7 @@ impl Signer {
             hasher.update(b"\n");
             hasher.update(buf.get(query_start..).unwrap_or_default());
         }
+        request.check_content()?;
         let hash: [u8; 32] = hasher.finalize().into();
         buf.truncate(query_end);
         if let Some((_, authority_end)) = overlay {
@@ -706,17 +716,20 @@ impl Signer {
         buf.extend_from_slice(&crate::sink::hex32(&hash));
         let mut mac = day.key.mac();
         mac.update(buf.get(query_end..).unwrap_or_default());
-        let signature: [u8; 32] = mac.finalize().into_bytes().into();
         buf.truncate(query_end);
+        // Checked while the HMAC is computed (the processor overlaps the two).
+        let mut buf = String::from_utf8(buf).map_err(|_| internal())?;
+        let signature: [u8; 32] = mac.finalize().into_bytes().into();
 
-        buf.extend_from_slice(b"&X-Amz-Signature=");
-        buf.extend_from_slice(&crate::sink::hex32(&signature));
+        buf.push_str("&X-Amz-Signature=");
+        let hex = crate::sink::hex32(&signature);
+        buf.push_str(core::str::from_utf8(&hex).map_err(|_| internal())?);
         if let (Some(token), false) = (day.token_query.as_deref(), signed_token) {
-            buf.extend_from_slice(b"&X-Amz-Security-Token=");
-            buf.extend_from_slice(token.as_bytes());
+            buf.push_str("&X-Amz-Security-Token=");
+            buf.push_str(token);
         }
         let url_end = buf.len();
-        buf.extend_from_slice(request.method.as_bytes());
+        buf.push_str(request.method);
         let method_end = buf.len();
         for name in names.filter(|n| *n != "host") {
             for (n, v) in request
@@ -724,20 +737,29 @@ impl Signer {
                 .iter()
                 .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             {
-                push_lower(&mut buf, n);
-                buf.push(b':');
+                let start = buf.len();
+                buf.push_str(n);
+                if let Some(copied) = buf.get_mut(start..) {
+                    copied.make_ascii_lowercase();
+                }
+                buf.push(':');
                 if v.contains(['\r', '\n']) {
                     // A folded (multi-line) value is returned in its canonical one-line form:
                     // HTTP clients refuse line breaks, and the lines here are `\n`-separated.
-                    push_folded(&mut buf, v);
+                    for (k, word) in folded_words(v).enumerate() {
+                        if k > 0 {
+                            buf.push(' ');
+                        }
+                        buf.push_str(word);
+                    }
                 } else {
-                    buf.extend_from_slice(v.trim_matches(|c| matches!(c, ' ' | '\t')).as_bytes());
+                    buf.push_str(v.trim_matches(|c| matches!(c, ' ' | '\t')));
                 }
-                buf.push(b'\n');
+                buf.push('\n');
             }
         }
         Ok(PresignedRequest {
-            buf: String::from_utf8(buf).map_err(|_| internal())?,
+            buf,
             url_end,
             method_end,
             signing_time: time,
@@ -790,13 +812,18 @@ fn push_lower(buf: &mut Vec<u8>, name: &str) {
 /// Appends a header value trimmed, with every run of SP/HT/CR/LF folded to one space (the
 /// canonical form; values were validated).
 fn push_folded(buf: &mut Vec<u8>, value: &str) {
-    let is_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
-    for (k, word) in value.split(is_space).filter(|w| !w.is_empty()).enumerate() {
+    for (k, word) in folded_words(value).enumerate() {
         if k > 0 {
             buf.push(b' ');
         }
         buf.extend_from_slice(word.as_bytes());
     }
+}
+
+/// The words of a header value: what is left between runs of SP/HT/CR/LF.
+fn folded_words(value: &str) -> impl Iterator<Item = &str> {
+    let is_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    value.split(is_space).filter(|w| !w.is_empty())
 }
 
 #[cold]
