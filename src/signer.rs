@@ -282,7 +282,7 @@ impl Signer {
                     query: QueryInput::Wire(&query, None),
                     signed_names: names.iter(),
                     headers: &headers,
-                    payload: payload.as_str(),
+                    payload: &payload,
                 },
                 &mut gathered,
             )?;
@@ -290,7 +290,7 @@ impl Signer {
             let hash: [u8; 32] = hasher.finalize().into();
             let mut mac = day.key.mac();
             write_string_to_sign(
-                amz.as_str(),
+                &amz,
                 &day.scope,
                 &hash,
                 &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),

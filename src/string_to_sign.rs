@@ -18,7 +18,7 @@ impl Sink for hmac::Hmac<sha2::Sha256> {
 
 /// Streams `AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex hash>` into `sink`.
 pub(crate) fn write_string_to_sign<S: Sink>(
-    amz_date: &str,
+    amz_date: &AmzDate,
     scope: &str,
     canonical_request_hash: &[u8; 32],
     sink: &mut S,
@@ -45,6 +45,6 @@ pub fn string_to_sign(amz_date: &AmzDate, scope: &Scope, canonical_request: &str
     use sha2::Digest;
     let hash: [u8; 32] = sha2::Sha256::digest(canonical_request.as_bytes()).into();
     let mut out = Vec::with_capacity(160);
-    write_string_to_sign(amz_date.as_str(), &scope.to_string(), &hash, &mut out);
+    write_string_to_sign(amz_date, &scope.to_string(), &hash, &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }

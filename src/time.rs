@@ -59,22 +59,21 @@ impl SigningTime {
     /// Parses the ISO 8601 basic format SigV4 uses, `yyyyMMdd'T'HHmmss'Z'`, strictly: 16
     /// characters, uppercase `T` and `Z`, real calendar values.
     pub fn parse_amz_date(s: &str) -> Result<Self, Error> {
-        let bad = || Error::InvalidSigningTime(format!("{s:?} is not yyyyMMddTHHmmssZ"));
-        let b = s.as_bytes();
+        Self::parse_amz_bytes(s.as_bytes())
+            .ok_or_else(|| Error::InvalidSigningTime(format!("{s:?} is not yyyyMMddTHHmmssZ")))
+    }
+
+    /// [`SigningTime::parse_amz_date`] of bytes (the verifier reads them off the wire).
+    pub(crate) fn parse_amz_bytes(b: &[u8]) -> Option<Self> {
         if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
-            return Err(bad());
+            return None;
         }
-        let date = parse_date8(b.get(..8).ok_or_else(bad)?).ok_or_else(bad)?;
-        let hour = digits(b.get(9..11).ok_or_else(bad)?).ok_or_else(bad)?;
-        let minute = digits(b.get(11..13).ok_or_else(bad)?).ok_or_else(bad)?;
-        let second = digits(b.get(13..15).ok_or_else(bad)?).ok_or_else(bad)?;
-        let time = Time::from_hms(
-            u8::try_from(hour).map_err(|_| bad())?,
-            u8::try_from(minute).map_err(|_| bad())?,
-            u8::try_from(second).map_err(|_| bad())?,
-        )
-        .map_err(|_| bad())?;
-        Ok(SigningTime(PrimitiveDateTime::new(date, time).assume_utc()))
+        let date = parse_date8(b.get(..8)?)?;
+        let hour = u8::try_from(digits(b.get(9..11)?)?).ok()?;
+        let minute = u8::try_from(digits(b.get(11..13)?)?).ok()?;
+        let second = u8::try_from(digits(b.get(13..15)?)?).ok()?;
+        let time = Time::from_hms(hour, minute, second).ok()?;
+        Some(SigningTime(PrimitiveDateTime::new(date, time).assume_utc()))
     }
 
     /// Seconds since the Unix epoch.

@@ -205,7 +205,7 @@ pub(crate) struct Parts<'p, 'a, H: Headers + ?Sized, N> {
     pub(crate) query: QueryInput<'p, 'a>,
     pub(crate) signed_names: N,
     pub(crate) headers: &'p H,
-    pub(crate) payload: &'p str,
+    pub(crate) payload: &'p PayloadHash,
 }
 
 /// Streams the canonical request into `sink`. Returns the first signed name without a header.
@@ -311,7 +311,7 @@ pub fn canonical_request(
             query: QueryInput::Wire(&query, None),
             signed_names: names.iter(),
             headers: request.headers,
-            payload: request.payload.as_str(),
+            payload: &request.payload,
         },
         &mut text,
     )?;

@@ -41,6 +41,12 @@ impl Sha256Hex {
         core::str::from_utf8(&self.0).unwrap_or("")
     }
 
+    /// The 64 ASCII hex digits, without the UTF-8 check of [`Sha256Hex::as_str`] (the
+    /// canonical request writer wants bytes).
+    pub(crate) fn as_bytes(&self) -> &[u8; 64] {
+        &self.0
+    }
+
     /// The digest bytes.
     pub fn digest(&self) -> [u8; 32] {
         let mut out = [0u8; 32];
@@ -103,6 +109,14 @@ impl PayloadHash {
             PayloadHash::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
             PayloadHash::StreamingSignedTrailer => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
             PayloadHash::StreamingUnsignedTrailer => "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        }
+    }
+
+    /// [`PayloadHash::as_str`] as bytes, without a UTF-8 check.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            PayloadHash::Sha256(hex) => hex.as_bytes(),
+            _ => self.as_str().as_bytes(),
         }
     }
 

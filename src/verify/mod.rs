@@ -1092,7 +1092,7 @@ impl<S: CredentialStore> Verifier<S> {
             query,
             signed_names: names.iter().copied(),
             headers: &headers,
-            payload: parsed.payload.as_str(),
+            payload: &parsed.payload,
         };
         // The canonical request hashed, its string to sign signed; whether that signature is
         // the one sent (constant time, one optimisation barrier rather than one per byte).
@@ -1108,7 +1108,7 @@ impl<S: CredentialStore> Verifier<S> {
             let hash: [u8; 32] = hasher.finalize().into();
             let mut mac = signing_key.mac();
             write_string_to_sign(
-                parsed.amz_date.as_str(),
+                &parsed.amz_date,
                 scope.scope,
                 &hash,
                 &mut crate::sink::Buffered::<_, 256>::sized(&mut mac),
@@ -1131,7 +1131,7 @@ impl<S: CredentialStore> Verifier<S> {
             let mut text = Vec::new();
             let _ = write_canonical_request(&parts, &mut text);
             let mut sts = Vec::new();
-            write_string_to_sign(parsed.amz_date.as_str(), scope.scope, &hash, &mut sts);
+            write_string_to_sign(&parsed.amz_date, scope.scope, &hash, &mut sts);
             return Err(VerifyError::SignatureDoesNotMatch {
                 access_key_id: access_key_id.to_owned(),
                 string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
@@ -1413,10 +1413,16 @@ fn parse_presigned<'r>(
 /// Strict `yyyyMMdd'T'HHmmss'Z'`, decoding escapes when the text came from a query; the time
 /// and its formatted text.
 fn parse_amz(wire: &[u8], encoded: bool) -> Option<(SigningTime, crate::AmzDate)> {
+    // Strictly parsed, the 16 bytes are the formatted date itself. As sent, first: a text that
+    // parses has only digits, `T` and `Z`, which decode to themselves; decoded otherwise.
+    if let Ok(text) = <[u8; 16]>::try_from(wire) {
+        if let Some(time) = SigningTime::parse_amz_bytes(&text) {
+            return Some((time, crate::AmzDate::from_parsed(text)));
+        }
+    }
     let mut buf = [0u8; 16];
     let n = decode_into(wire, encoded, &mut buf)?;
-    let time = SigningTime::parse_amz_date(core::str::from_utf8(buf.get(..n)?).ok()?).ok()?;
-    // Strictly parsed, the 16 bytes are the formatted date itself.
+    let time = SigningTime::parse_amz_bytes(buf.get(..n)?)?;
     Some((time, crate::AmzDate::from_parsed(buf)))
 }
 
@@ -1534,6 +1540,42 @@ mod tests {
             assert!(!decoded_eq(&format!("{value}+"), value));
         }
         assert!(!decoded_eq("AWS4-HMAC+SHA256", "AWS4-HMAC-SHA256"));
+    }
+
+    #[test]
+    fn the_date_is_read_as_sent_or_decoded_alike() {
+        let text = "20130524T000000Z";
+        let expected = SigningTime::parse_amz_date(text).ok();
+        let read = |wire: &str, encoded: bool| {
+            parse_amz(wire.as_bytes(), encoded).map(|(t, d)| (t, d.as_str().to_owned()))
+        };
+        for encoded in [true, false] {
+            assert_eq!(read(text, encoded), expected.map(|t| (t, text.to_owned())));
+        }
+        // Escapes decode in a query only; a header is read as it is.
+        for escaped in [
+            "2013%30524T000000Z",
+            "20130524%54000000%5A",
+            "%32%30%31%33%30%35%32%34%54%30%30%30%30%30%30%5A",
+        ] {
+            assert_eq!(read(escaped, true), read(text, true), "{escaped}");
+            assert_eq!(read(escaped, false), None, "{escaped}");
+        }
+        for bad in [
+            "20130524T000000z",
+            "20130524t000000Z",
+            "20130524+000000Z",
+            "20130524%20000000Z",
+            "2013052T000000Z",
+            "20130524T000000Z0",
+            "20130524T240000Z",
+            "20130532T000000Z",
+            "2013%3",
+            "",
+        ] {
+            assert_eq!(read(bad, true), None, "{bad}");
+            assert_eq!(read(bad, false), None, "{bad}");
+        }
     }
 
     #[test]
