@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::canonical::reserved_query_param;
 use crate::canonical::{
     PathInput, PayloadHash, UriEncoding, is_token, sort_by, sorted_raw_order, validate_value,
-    validate_wire_path, write_canonical_uri,
+    validate_wire_path, write_canonical_uri, write_lower, write_value,
 };
 use crate::encoding::{Component, Rule, Text, byte_table, encode_raw, wire_is_canonical};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
@@ -650,7 +650,7 @@ impl Signer {
         } else {
             buf.push(b'\n');
             for name in names.clone() {
-                push_lower(&mut buf, name);
+                write_lower(name, &mut buf);
                 buf.push(b':');
                 if name == "host" {
                     buf.extend_from_slice(authority);
@@ -663,7 +663,7 @@ impl Signer {
                         if k > 0 {
                             buf.push(b',');
                         }
-                        push_folded(&mut buf, value);
+                        write_value(value.as_bytes(), &mut buf);
                     }
                 }
                 buf.push(b'\n');
@@ -673,7 +673,7 @@ impl Signer {
                 if k > 0 {
                     buf.push(b';');
                 }
-                push_lower(&mut buf, name);
+                write_lower(name, &mut buf);
             }
             buf.push(b'\n');
         }
@@ -737,21 +737,12 @@ impl Signer {
                 .iter()
                 .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             {
-                let start = buf.len();
-                buf.push_str(n);
-                if let Some(copied) = buf.get_mut(start..) {
-                    copied.make_ascii_lowercase();
-                }
+                write_lower(n, &mut buf);
                 buf.push(':');
                 if v.contains(['\r', '\n']) {
                     // A folded (multi-line) value is returned in its canonical one-line form:
                     // HTTP clients refuse line breaks, and the lines here are `\n`-separated.
-                    for (k, word) in folded_words(v).enumerate() {
-                        if k > 0 {
-                            buf.push(' ');
-                        }
-                        buf.push_str(word);
-                    }
+                    write_value(v.as_bytes(), &mut buf);
                 } else {
                     buf.push_str(v.trim_matches(|c| matches!(c, ' ' | '\t')));
                 }
@@ -794,36 +785,10 @@ fn push_auth_param(
                     buf.extend_from_slice(b"%3B");
                 }
                 // Names are letters, digits and `-_.~` (validated): nothing to encode.
-                push_lower(buf, name);
+                write_lower(name, buf);
             }
         }
     }
-}
-
-/// Appends `name` in ASCII lowercase.
-fn push_lower(buf: &mut Vec<u8>, name: &str) {
-    let start = buf.len();
-    buf.extend_from_slice(name.as_bytes());
-    if let Some(copied) = buf.get_mut(start..) {
-        copied.make_ascii_lowercase();
-    }
-}
-
-/// Appends a header value trimmed, with every run of SP/HT/CR/LF folded to one space (the
-/// canonical form; values were validated).
-fn push_folded(buf: &mut Vec<u8>, value: &str) {
-    for (k, word) in folded_words(value).enumerate() {
-        if k > 0 {
-            buf.push(b' ');
-        }
-        buf.extend_from_slice(word.as_bytes());
-    }
-}
-
-/// The words of a header value: what is left between runs of SP/HT/CR/LF.
-fn folded_words(value: &str) -> impl Iterator<Item = &str> {
-    let is_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
-    value.split(is_space).filter(|w| !w.is_empty())
 }
 
 #[cold]
@@ -864,6 +829,41 @@ fn push_u32(buf: &mut Vec<u8>, v: u32) {
 #[cfg(test)]
 mod tests {
     use super::{HOST_BYTES, push_u32};
+    use crate::{Credentials, PresignRequest, Signer, SigningTime};
+
+    #[test]
+    fn returned_header_lines_have_lowercase_names_and_trimmed_or_folded_values() {
+        let signer = Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret")
+            .and_then(|c| Signer::new(c, "us-east-1", "s3"));
+        let time = SigningTime::parse_amz_date("20130524T000000Z");
+        let (Ok(signer), Ok(time)) = (signer, time) else {
+            panic!("the signer and the time are valid");
+        };
+        let headers = [
+            ("X-Amz-Meta-Note", " two  spaces\t"),
+            ("Content-Type", "text/plain"),
+            ("x-amz-meta-lines", "a\r\n  b "),
+        ];
+        let request =
+            PresignRequest::new("PUT", "https", "b.s3.amazonaws.com", "/k").headers(&headers);
+        let presigned = signer.presign(&request, time);
+        let returned: Vec<(&str, &str)> = presigned
+            .as_ref()
+            .map(|p| p.headers().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            returned,
+            [
+                ("content-type", "text/plain"),
+                ("x-amz-meta-lines", "a b"),
+                ("x-amz-meta-note", "two  spaces"),
+            ]
+        );
+        assert_eq!(
+            presigned.map(|p| p.method().to_owned()).ok().as_deref(),
+            Some("PUT")
+        );
+    }
 
     #[test]
     fn host_bytes_are_letters_digits_and_dot_dash_colon_brackets_underscore() {

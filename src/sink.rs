@@ -38,6 +38,16 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// Text: for writers that put UTF-8 text, such as pieces of a `&str` cut at ASCII bytes (the
+/// lines a presigned request returns). Each piece is checked; one that is not UTF-8 (which such
+/// writers never put) is written with replacement characters rather than trusted.
+impl Sink for String {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.push_str(&String::from_utf8_lossy(bytes));
+    }
+}
+
 /// Stack buffer in front of a sink, so byte-at-a-time producers (lowercasing, whitespace
 /// folding, re-encoding) do not pay a hasher call per byte. With a larger `N` in front of a
 /// hasher it gathers a whole canonical request, which is then hashed in one call: a message
@@ -151,4 +161,20 @@ pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
     hex_into(bytes, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sink;
+
+    #[test]
+    fn a_string_takes_text_as_it_is_and_never_trusts_other_bytes() {
+        let mut out = String::from("a");
+        out.put("é/b".as_bytes());
+        out.byte(b'c');
+        assert_eq!(out, "aé/bc");
+        out.put(&[0xff, b'd']);
+        out.byte(0xc3);
+        assert_eq!(out, "aé/bc\u{fffd}d\u{fffd}");
+    }
 }
