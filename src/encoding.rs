@@ -291,7 +291,10 @@ pub(crate) fn encode_raw<S: Sink>(raw: &[u8], rule: Rule, sink: &mut S) {
 /// The canonical encoding of raw bytes as a `String` (for texts encoded once per signer and
 /// day).
 pub(crate) fn encoded(raw: &[u8], rule: Rule) -> String {
-    percent_encoding::percent_encode(raw, rule.set()).to_string()
+    // The encoding is ASCII: the `String` sink takes it as it is.
+    let mut out = String::new();
+    encode_raw(raw, rule, &mut out);
+    out
 }
 
 #[inline(always)]

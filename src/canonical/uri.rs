@@ -100,10 +100,8 @@ pub(crate) fn write_canonical_uri<S: Sink>(
         },
         UriEncoding::Double => {
             // Not the S3 hot path: the normalised path is built in a buffer.
-            let mut wire = Vec::new();
+            let mut wire = String::new();
             path.write_wire(&mut wire);
-            // A `&str` prefix and encoded (ASCII) segments: UTF-8 (lossless).
-            let wire = String::from_utf8_lossy(&wire);
             validate_wire_path(&wire)?;
             let normalized = normalize(&wire);
             encoding::encode_raw(normalized.as_bytes(), Rule::Path, sink);

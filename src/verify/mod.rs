@@ -1126,10 +1126,10 @@ impl<S: CredentialStore> Verifier<S> {
         if !matches && !query.is_canonical(skip) {
             (hash, matches) = check(QueryInput::Wire(query, skip))?;
         }
-        let parts = parts(QueryInput::Wire(query, skip));
         if !matches {
+            // The canonical form, for the error: what the client should have signed.
             let mut text = Vec::new();
-            let _ = write_canonical_request(&parts, &mut text);
+            let _ = write_canonical_request(&parts(QueryInput::Wire(query, skip)), &mut text);
             let mut sts = Vec::new();
             write_string_to_sign(&parsed.amz_date, scope.scope, &hash, &mut sts);
             return Err(VerifyError::SignatureDoesNotMatch {
@@ -1414,11 +1414,15 @@ fn parse_presigned<'r>(
 /// and its formatted text.
 fn parse_amz(wire: &[u8], encoded: bool) -> Option<(SigningTime, crate::AmzDate)> {
     // Strictly parsed, the 16 bytes are the formatted date itself. As sent, first: a text that
-    // parses has only digits, `T` and `Z`, which decode to themselves; decoded otherwise.
+    // parses has only digits, `T` and `Z`, which decode to themselves. Decoded otherwise, when
+    // it came from a query (a header is read as it is: there is nothing else to try).
     if let Ok(text) = <[u8; 16]>::try_from(wire) {
         if let Some(time) = SigningTime::parse_amz_bytes(&text) {
             return Some((time, crate::AmzDate::from_parsed(text)));
         }
+    }
+    if !encoded {
+        return None;
     }
     let mut buf = [0u8; 16];
     let n = decode_into(wire, encoded, &mut buf)?;
