@@ -450,6 +450,7 @@ impl<'a> Component<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn new(text: Text<'a>, rule: Rule) -> Self {
         let canonical = match text {
             Text::Raw(raw) if rule.keeps_all(raw) => Some(raw),
@@ -460,6 +461,7 @@ impl<'a> Component<'a> {
     }
 
     /// Orders two components by their canonical encodings, byte by byte.
+    #[inline]
     pub(crate) fn cmp_canonical(&self, other: &Self, rule: Rule) -> Ordering {
         match (self.canonical, other.canonical) {
             (Some(a), Some(b)) => a.cmp(b),
