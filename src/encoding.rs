@@ -669,8 +669,18 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore = "65 536 pairs: too slow under an interpreter")]
     fn every_escape_anywhere_is_judged_as_defined() {
-        let filler = b"abcdefghijklmnopqrstuvwxyz0123456789-._~ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        for (before, after) in [(0, 0), (0, 20), (1, 0), (14, 3), (16, 16), (30, 1), (61, 0), (70, 9)] {
+        let filler =
+            b"abcdefghijklmnopqrstuvwxyz0123456789-._~ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        for (before, after) in [
+            (0, 0),
+            (0, 20),
+            (1, 0),
+            (14, 3),
+            (16, 16),
+            (30, 1),
+            (61, 0),
+            (70, 9),
+        ] {
             for x in 0..=255u8 {
                 for y in 0..=255u8 {
                     let mut wire = filler[..before].to_vec();
@@ -692,7 +702,10 @@ mod tests {
     /// Every byte at every place of texts shorter than, as long as and longer than the 16-byte
     /// runs `keeps_all` checks with arithmetic.
     #[test]
-    #[cfg_attr(miri, ignore = "every byte at every place: too slow under an interpreter")]
+    #[cfg_attr(
+        miri,
+        ignore = "every byte at every place: too slow under an interpreter"
+    )]
     fn keeps_all_finds_any_byte_anywhere() {
         for len in [1, 2, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100] {
             for at in 0..len {
