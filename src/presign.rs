@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::canonical::reserved_query_param;
 use crate::canonical::{
-    PathInput, PayloadHash, UriEncoding, is_token, sort_by, sorted_raw_order, validate_value,
-    validate_wire_path, write_canonical_uri, write_lower, write_value,
+    PathInput, PayloadHash, UriEncoding, is_token, same_name, sort_by, sorted_raw_order,
+    validate_value, validate_wire_path, write_canonical_uri, write_lower, write_value,
 };
 use crate::encoding::{Component, Rule, Text, byte_table, encode_raw, wire_is_canonical};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
@@ -358,14 +358,20 @@ impl core::fmt::Debug for PresignedRequest {
 }
 
 /// The signed header names of a presigned request: `host` merged into the sorted extras,
-/// each name once (a repeated header is one canonical line with its values joined).
+/// each name once (a repeated header is one canonical line with its values joined). Where
+/// `host` goes and which names repeat are found once, by [`NamesWithHost::new`]: the names
+/// are listed four times per presign.
 #[derive(Clone)]
 struct NamesWithHost<'a> {
     extras: &'a [(&'a str, &'a str)],
+    /// The extras' indices, sorted by lowercase name.
     order: &'a [u8],
+    /// How many sorted extras come before `host`.
+    host_at: usize,
+    /// Bit `k`: sorted extra `k` repeats the name before it (`host` included).
+    repeats: u64,
+    /// The next position, `host` counted at `host_at`.
     next: usize,
-    host_pending: bool,
-    last: Option<&'a str>,
 }
 
 fn cmp_lower(a: &str, b: &str) -> Ordering {
@@ -374,41 +380,64 @@ fn cmp_lower(a: &str, b: &str) -> Ordering {
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
+impl<'a> NamesWithHost<'a> {
+    /// `order` sorts `extras` by lowercase name; at most [`MAX_SIGNED_HEADERS`] of them.
+    fn new(extras: &'a [(&'a str, &'a str)], order: &'a [u8]) -> Self {
+        let name = |k: usize| {
+            order
+                .get(k)
+                .and_then(|&i| extras.get(usize::from(i)))
+                .map_or("", |h| h.0)
+        };
+        let host_at = (0..order.len())
+            .find(|&k| cmp_lower(name(k), "host") != Ordering::Less)
+            .unwrap_or(order.len());
+        let mut repeats = 0u64;
+        for k in 0..order.len() {
+            let before = if k == host_at {
+                Some("host")
+            } else {
+                k.checked_sub(1).map(name)
+            };
+            if before.is_some_and(|before| same_name(before, name(k))) {
+                repeats |= 1u64
+                    .checked_shl(u32::try_from(k).unwrap_or(u32::MAX))
+                    .unwrap_or(0);
+            }
+        }
+        NamesWithHost {
+            extras,
+            order,
+            host_at,
+            repeats,
+            next: 0,
+        }
+    }
+}
+
 impl<'a> Iterator for NamesWithHost<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        let name = self.next_with_repeats()?;
-        if self
-            .last
-            .is_some_and(|last| last.eq_ignore_ascii_case(name))
-        {
-            return self.next();
-        }
-        self.last = Some(name);
-        Some(name)
-    }
-}
-
-impl<'a> NamesWithHost<'a> {
-    fn next_with_repeats(&mut self) -> Option<&'a str> {
-        let extra = self
-            .order
-            .get(self.next)
-            .and_then(|&i| self.extras.get(usize::from(i)))
-            .map(|(n, _)| *n);
-        match extra {
-            Some(name) if !self.host_pending || cmp_lower(name, "host") == Ordering::Less => {
-                // `self.next` indexed `order`, so it is below `order.len()`: no wrap.
-                self.next = self.next.wrapping_add(1);
-                Some(name)
+        loop {
+            let at = self.next;
+            self.next = at.saturating_add(1);
+            // Sorted extra `k` is at position `k`, or `k + 1` once `host` is behind.
+            let k = match at.cmp(&self.host_at) {
+                Ordering::Less => at,
+                Ordering::Equal => return Some("host"),
+                Ordering::Greater => at.wrapping_sub(1),
+            };
+            let &i = self.order.get(k)?;
+            let repeated = self
+                .repeats
+                .checked_shr(u32::try_from(k).ok()?)
+                .unwrap_or(0)
+                & 1
+                == 1;
+            if !repeated {
+                return self.extras.get(usize::from(i)).map(|h| h.0);
             }
-            _ if self.host_pending => {
-                self.host_pending = false;
-                Some("host")
-            }
-            // Host written and no extra left (an extra would have matched the first arm).
-            _ => None,
         }
     }
 }
@@ -501,13 +530,7 @@ impl Signer {
                 cmp_lower(name(a), name(b))
             });
         }
-        let names = NamesWithHost {
-            extras: request.headers,
-            order: header_order,
-            next: 0,
-            host_pending: true,
-            last: None,
-        };
+        let names = NamesWithHost::new(request.headers, header_order);
 
         let query_order = if request.query.is_empty() {
             ([0; MAX_QUERY_PAIRS], 0)
@@ -655,10 +678,7 @@ impl Signer {
                 if name == "host" {
                     buf.extend_from_slice(authority);
                 } else {
-                    let values = request
-                        .headers
-                        .iter()
-                        .filter(|(n, _)| n.eq_ignore_ascii_case(name));
+                    let values = request.headers.iter().filter(|(n, _)| same_name(n, name));
                     for (k, (_, value)) in values.enumerate() {
                         if k > 0 {
                             buf.push(b',');
@@ -732,11 +752,7 @@ impl Signer {
         buf.push_str(request.method);
         let method_end = buf.len();
         for name in names.filter(|n| *n != "host") {
-            for (n, v) in request
-                .headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
+            for (n, v) in request.headers.iter().filter(|(n, _)| same_name(n, name)) {
                 write_lower(n, &mut buf);
                 buf.push(':');
                 if v.contains(['\r', '\n']) {
@@ -828,8 +844,51 @@ fn push_u32(buf: &mut Vec<u8>, v: u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{HOST_BYTES, push_u32};
+    use super::{HOST_BYTES, NamesWithHost, cmp_lower, push_u32};
     use crate::{Credentials, PresignRequest, Signer, SigningTime};
+
+    /// `host` merged into the sorted extras and each name once, against the plain definition:
+    /// every name lowercased, `host` added, sorted, repeats dropped.
+    #[test]
+    fn signed_names_are_host_and_the_extras_sorted_each_once() {
+        let cases: [&[(&str, &str)]; 7] = [
+            &[],
+            &[("Content-Type", "a")],
+            &[("x-amz-meta-b", "1"), ("Accept", "2")],
+            &[
+                ("X-Amz-Meta-A", "1"),
+                ("x-amz-meta-a", "2"),
+                ("Content-MD5", "3"),
+            ],
+            &[("Host", "h"), ("accept", "1")],
+            &[("hosta", "1"), ("hos", "2"), ("HOST", "3"), ("host", "4")],
+            &[
+                ("a", "1"),
+                ("A", "2"),
+                ("b", "3"),
+                ("B", "4"),
+                ("i", "5"),
+                ("I", "6"),
+            ],
+        ];
+        for extras in cases {
+            let mut order: Vec<u8> = (0..extras.len())
+                .map(|i| u8::try_from(i).unwrap_or(u8::MAX))
+                .collect();
+            order.sort_by(|&a, &b| cmp_lower(extras[usize::from(a)].0, extras[usize::from(b)].0));
+            let names: Vec<String> = NamesWithHost::new(extras, &order)
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let mut expected: Vec<String> = extras
+                .iter()
+                .map(|(n, _)| n.to_ascii_lowercase())
+                .chain(["host".to_owned()])
+                .collect();
+            expected.sort();
+            expected.dedup();
+            assert_eq!(names, expected, "{extras:?}");
+        }
+    }
 
     #[test]
     fn returned_header_lines_have_lowercase_names_and_trimmed_or_folded_values() {

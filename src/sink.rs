@@ -44,7 +44,10 @@ impl Sink for Vec<u8> {
 impl Sink for String {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
-        self.push_str(&String::from_utf8_lossy(bytes));
+        match core::str::from_utf8(bytes) {
+            Ok(text) => self.push_str(text),
+            Err(_) => self.push_str(&String::from_utf8_lossy(bytes)),
+        }
     }
 }
 

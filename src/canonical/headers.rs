@@ -6,6 +6,13 @@ use crate::encoding::byte_table;
 use crate::limits::MAX_HEADER_VALUE_LEN;
 use crate::sink::Sink;
 
+/// Whether two header names are the same, ignoring ASCII case: byte for byte first, since
+/// names mostly arrive in the case they are looked up in.
+#[inline]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a == b || a.eq_ignore_ascii_case(b))
+}
+
 /// Request headers, in arrival order, names in any case.
 ///
 /// Implemented for slices of `(&str, &str)` and `(String, String)` pairs, and for
@@ -17,7 +24,7 @@ pub trait Headers {
     /// The values of header `name` (ASCII case-insensitive), in arrival order.
     fn values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> {
         self.header_pairs()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(move |(n, _)| same_name(n, name))
             .map(|(_, v)| v)
     }
 }
@@ -174,8 +181,13 @@ fn is_plain_value(value: &[u8]) -> bool {
     inner && trimmed && value.len() <= MAX_HEADER_VALUE_LEN
 }
 
-/// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space.
+/// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space: in one piece
+/// when it is plain already (most are).
 pub(crate) fn write_value<S: Sink>(value: &[u8], out: &mut S) {
+    if is_plain_value(value) {
+        out.put(value);
+        return;
+    }
     let mut words = value.split(|&b| is_space(b)).filter(|w| !w.is_empty());
     if let Some(first) = words.next() {
         out.put(first);

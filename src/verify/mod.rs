@@ -67,7 +67,7 @@ use time::Date;
 
 use crate::SigningTime;
 use crate::canonical::{
-    Headers, Parts, PathInput, PayloadHash, QueryInput, WireQuery, is_lowercase_token,
+    Headers, Parts, PathInput, PayloadHash, QueryInput, WireQuery, is_lowercase_token, same_name,
     write_canonical_request,
 };
 use crate::encoding::{Decoded, Rule, decode_into};
@@ -1021,7 +1021,7 @@ impl<S: CredentialStore> Verifier<S> {
                 .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
             // Compared ignoring case rather than lowercased: no allocation unless it fails.
             if lower_is_amz
-                && !names.iter().any(|n| n.eq_ignore_ascii_case(name))
+                && !names.iter().any(|n| same_name(n, name))
                 && !self
                     .config
                     .unsigned_header_exemptions
