@@ -239,8 +239,8 @@ pub(crate) fn decode_into(wire: &[u8], encoded: bool, out: &mut [u8]) -> Option<
 /// before it), so that it compiles to vector code without branches (keys with many escapes,
 /// non-ASCII text, would otherwise mispredict at every escape): every byte is kept or `%`,
 /// every escape digit is uppercase hex. Whether an escape hides a byte the rule keeps is
-/// settled there too, from its first digit, for all but `%2D`-`%2F` and `%30`-`%7F`; only a
-/// text holding one of those pays the second pass, a loop over its escapes.
+/// settled there too, from its first digit, for all but `%2D`, `%2E` (`%2F` in a path) and
+/// `%30`-`%7F`; only a text holding one of those pays the second pass, a loop over its escapes.
 pub(crate) fn wire_is_canonical(wire: &[u8], rule: Rule) -> bool {
     // Short texts without escapes (most names and values): one cheap pass settles them. Long
     // ones go straight to the vector pass, which costs about the same.
@@ -298,7 +298,7 @@ fn wire_is_canonical_as<const PATH: bool>(wire: &[u8]) -> bool {
     if bad {
         return false;
     }
-    // Every escape is complete and uppercase hex here: decode the unsure ones.
+    // Every escape is complete and uppercase hex here: decode them.
     !unsure
         || wire.iter().enumerate().all(|(i, &b)| {
             b != b'%'
