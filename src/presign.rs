@@ -595,8 +595,10 @@ impl Signer {
             .iter()
             .filter_map(|&i| request.query.get(usize::from(i)))
             .map(|&(name, value)| {
-                let component = Component::new(Text::Raw(name.as_bytes()), Rule::Query);
-                (name, value, component)
+                (
+                    value,
+                    Component::new(Text::Raw(name.as_bytes()), Rule::Query),
+                )
             })
             .peekable();
         let sorts_before = |user: &Component<'_>, param: AuthParam| {
@@ -607,14 +609,15 @@ impl Signer {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some((_, _, user)), Some(&param)) => sorts_before(user, param),
+                (Some((_, user)), Some(&param)) => sorts_before(user, param),
             };
             if buf.len() > query_start {
                 buf.push(b'&');
             }
             if user_first {
-                if let Some((name, value, _)) = users.next() {
-                    encode_raw(name.as_bytes(), Rule::Query, &mut buf);
+                if let Some((value, name)) = users.next() {
+                    // The name's component, built for the merge, knows whether it needs encoding.
+                    name.write(Rule::Query, &mut buf);
                     buf.push(b'=');
                     encode_raw(value.as_bytes(), Rule::Query, &mut buf);
                 }
@@ -622,7 +625,7 @@ impl Signer {
                 // All the auth pairs in a row unless a caller pair sorts between them (as
                 // every caller pair starting with a lowercase letter sorts after them);
                 // failing that, Algorithm, Credential and Date in one piece.
-                let next_user = users.peek().map(|(_, _, user)| *user);
+                let next_user = users.peek().map(|(_, user)| *user);
                 let first = param == AuthParam::Algorithm;
                 let block = first
                     && next_user.is_none_or(|user| !sorts_before(&user, AuthParam::SignedHeaders));

@@ -246,7 +246,7 @@ where
                 continue;
             }
             validate_value(value).map_err(|_| Error::InvalidHeaderValue(name.to_owned()))?;
-            write_value(value, out);
+            write_folded(value, out);
         }
         if first && missing.is_none() {
             missing = Some(name);
