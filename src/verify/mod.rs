@@ -139,6 +139,7 @@ pub enum Mechanism {
 }
 
 use crate::canonical::{PRESIGN_PARAMS, SIGV2_PARAMS};
+use arrayvec::ArrayString;
 
 /// Which of `params` (names without `%`, `+` or space) the decoded `wire` name equals ignoring
 /// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
@@ -384,11 +385,11 @@ fn parse_query(query: &mut WireQuery<'_>) -> Result<(), VerifyError> {
     })
 }
 
-/// A credential scope as received, decoded into an inline buffer (no allocation).
+/// A credential scope as received, decoded into an inline string (no allocation; checked as
+/// UTF-8 once, when parsed, so that reading its parts checks nothing again).
 #[derive(Clone, Copy)]
 pub(crate) struct CredentialScope {
-    buf: [u8; 256],
-    len: usize,
+    text: ArrayString<256>,
     /// End offsets of access key id, date, region, service.
     ends: [usize; 4],
     /// The date part, if it is a real `yyyyMMdd` date.
@@ -398,8 +399,7 @@ pub(crate) struct CredentialScope {
 impl CredentialScope {
     /// No credential yet.
     const EMPTY: CredentialScope = CredentialScope {
-        buf: [0; 256],
-        len: 0,
+        text: ArrayString::new_const(),
         ends: [0; 4],
         date: None,
     };
@@ -445,11 +445,12 @@ impl CredentialScope {
         malformed: &dyn Fn(String) -> VerifyError,
     ) -> Result<(), VerifyError> {
         let scope = self;
-        scope.len = decode_into(wire.as_bytes(), query_encoded, &mut scope.buf)
+        let mut buf = [0u8; 256];
+        let len = decode_into(wire.as_bytes(), query_encoded, &mut buf)
             .ok_or_else(|| malformed("the credential is too long".into()))?;
+        let bytes = buf.get(..len).unwrap_or_default();
         let mut slashes = 0usize;
-        let text = scope.buf.get(..scope.len).unwrap_or_default();
-        for (i, _) in text.iter().enumerate().filter(|(_, b)| **b == b'/') {
+        for (i, _) in bytes.iter().enumerate().filter(|(_, b)| **b == b'/') {
             if let Some(end) = scope.ends.get_mut(slashes) {
                 *end = i;
             }
@@ -461,20 +462,18 @@ impl CredentialScope {
                 slashes.saturating_add(1)
             )));
         }
-        if core::str::from_utf8(scope.text()).is_err() {
-            return Err(malformed("the credential is not UTF-8".into()));
-        }
+        let text = core::str::from_utf8(bytes)
+            .map_err(|_| malformed("the credential is not UTF-8".into()))?;
+        // At most 256 bytes: `decode_into` wrote them into a buffer of that size.
+        scope.text =
+            ArrayString::from(text).map_err(|_| malformed("the credential is too long".into()))?;
         scope.date = parse_date8(scope.parts().date.as_bytes());
         Ok(())
     }
 
-    fn text(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
-    }
-
-    /// Every part, from one UTF-8 check of the text (validated when parsed).
+    /// Every part.
     fn parts(&self) -> ScopeParts<'_> {
-        let text = core::str::from_utf8(self.text()).unwrap_or("");
+        let text = self.text.as_str();
         let [a, b, c, d] = self.ends;
         let part = |start: usize, end: usize| text.get(start..end).unwrap_or("");
         let after = |end: usize| end.saturating_add(1);
@@ -1633,6 +1632,33 @@ mod tests {
         query_encoded: bool,
     ) -> Result<(String, String, Option<Date>), VerifyError> {
         scope_of(wire, query_encoded, true)
+    }
+
+    #[test]
+    fn a_credential_is_utf8_and_at_most_256_bytes_once_decoded() {
+        let message = |r: Result<(String, String, Option<Date>), VerifyError>| match r {
+            Err(VerifyError::InvalidArgument(m)) => m,
+            other => format!("{other:?}"),
+        };
+        let tail = "/20130524/us-east-1/s3/aws4_request";
+        for remembered in [false, true] {
+            let not_utf8 = format!("%FF%FE{tail}");
+            assert_eq!(
+                message(scope_of(&not_utf8, true, remembered)),
+                "the credential is not UTF-8"
+            );
+            // As sent in a header, the same text is plain ASCII: nothing to decode.
+            assert!(scope_of(&not_utf8, false, remembered).is_ok());
+            let fits = "A".repeat(256 - tail.len());
+            let parts = scope_of(&format!("{fits}{tail}"), true, remembered);
+            assert_eq!(parts.ok().map(|p| p.0), Some(fits.clone()));
+            // One byte more, written as an escape so that the wire text is shorter than that.
+            let over = format!("{}%41{tail}", fits);
+            assert_eq!(
+                message(scope_of(&over, true, remembered)),
+                "the credential is too long"
+            );
+        }
     }
 
     #[test]
