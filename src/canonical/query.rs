@@ -51,13 +51,12 @@ pub(crate) struct WireQuery<'a> {
     len: usize,
 }
 
-/// The bytes of the little-endian `word` that are `&`, `=` or `%`: the high bit of each such
-/// byte set, every other bit clear.
+/// The bytes of the little-endian `word` that are `&`, `=` or `%`, and also `$` and `'`: the
+/// high bit of each such byte set, every other bit clear. `$ % & '` are `0x24..=0x27`, one
+/// comparison of the word with its two low bits cleared; the caller passes over `$` and `'`.
 #[inline(always)]
 fn special_bytes(word: u64) -> u64 {
-    encoding::bytes_equal(word, b'&')
-        | encoding::bytes_equal(word, b'=')
-        | encoding::bytes_equal(word, b'%')
+    encoding::bytes_equal(word & 0xfcfc_fcfc_fcfc_fcfc, b'$') | encoding::bytes_equal(word, b'=')
 }
 
 impl<'a> WireQuery<'a> {
@@ -124,6 +123,7 @@ impl<'a> WireQuery<'a> {
                     Some(b'=') => {
                         name_end = name_end.or(Some(i));
                     }
+                    Some(b'$' | b'\'') => {}
                     _ => {
                         let hex = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_hexdigit);
                         if !(hex(i.saturating_add(1)) && hex(i.saturating_add(2))) {
@@ -443,6 +443,40 @@ mod tests {
                 let mut out = Vec::new();
                 w.write_canonical(skip, &mut out);
                 proptest::prop_assert_eq!(String::from_utf8(out).unwrap_or_default(), reference(&q, skip), "{}", q);
+            }
+        }
+
+        // Split on `&` and each pair's first `=`, empty segments skipped; refused exactly when
+        // a `%` does not start an escape. `$` and `'` share a comparison with `%` and `&` in
+        // the scan and must come out as the plain bytes they are.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn queries_split_as_defined(
+            (q, _) in queries(
+                &["a", "=", "&", "%", "%4", "%41", "%g1", "$", "'", "#", "(", "%24", "%27", "é"],
+                24,
+            ),
+        ) {
+            let bytes = q.as_bytes();
+            let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
+            let escapes_ok = bytes
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b != b'%' || (hex(i + 1) && hex(i + 2)));
+            let expected: Vec<(&str, &str)> = q
+                .split('&')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.split_once('=').unwrap_or((s, "")))
+                .collect();
+            match WireQuery::parse(&q) {
+                Ok(w) => {
+                    proptest::prop_assert!(escapes_ok, "{}", q);
+                    proptest::prop_assert_eq!(w.pairs().collect::<Vec<_>>(), expected, "{}", q);
+                }
+                Err(e) => {
+                    proptest::prop_assert!(!escapes_ok, "{}: {:?}", q, e);
+                    proptest::prop_assert!(matches!(e, Error::InvalidQuery), "{}: {:?}", q, e);
+                }
             }
         }
 
