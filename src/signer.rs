@@ -281,6 +281,7 @@ impl Signer {
                     uri_encoding: self.uri_encoding,
                     query: QueryInput::Wire(&query, None),
                     signed_names: names.iter(),
+                    signed_names_lowercase: false,
                     headers: &headers,
                     payload: &payload,
                 },

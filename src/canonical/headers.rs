@@ -217,12 +217,25 @@ pub(crate) fn write_lower<S: Sink>(name: &str, out: &mut S) {
     }
 }
 
-/// Writes the canonical header lines for `names` (sorted, lowercase, distinct), each
-/// `name:value[,value…]\n`. Returns the first listed name that has no header, if any (its
-/// line is written with an empty value; the verifier refuses the request all the same, since
-/// an absent header is not an empty one).
+/// Writes a signed header name: as it is when `lowercase` says it is lowercase already (a
+/// verifier's names, checked by [`is_lowercase_token`]), else lowercased (a signer's, in the
+/// caller's case).
+#[inline]
+pub(crate) fn write_name<S: Sink>(name: &str, lowercase: bool, out: &mut S) {
+    if lowercase {
+        out.put(name.as_bytes());
+    } else {
+        write_lower(name, out);
+    }
+}
+
+/// Writes the canonical header lines for `names` (sorted, lowercase once written, distinct;
+/// `lowercase` as for [`write_name`]), each `name:value[,value…]\n`. Returns the first listed
+/// name that has no header, if any (its line is written with an empty value; the verifier
+/// refuses the request all the same, since an absent header is not an empty one).
 pub(crate) fn write_canonical_headers<'n, H, S>(
     names: impl Iterator<Item = &'n str>,
+    lowercase: bool,
     headers: &H,
     sink: &mut S,
 ) -> Result<Option<&'n str>, Error>
@@ -233,7 +246,7 @@ where
     let mut missing = None;
     let out = sink;
     for name in names {
-        write_lower(name, out);
+        write_name(name, lowercase, out);
         out.byte(b':');
         let mut first = true;
         for value in headers.values(name) {
@@ -323,6 +336,26 @@ mod tests {
     }
 
     #[test]
+    fn a_lowercase_token_is_written_as_it_is_either_way() {
+        for b in 0..=u8::MAX {
+            let name = [b'x', b, b'-', b'a'];
+            let Ok(name) = core::str::from_utf8(&name) else {
+                continue;
+            };
+            let (mut lowered, mut as_is) = (Vec::new(), Vec::new());
+            write_name(name, false, &mut lowered);
+            write_name(name, true, &mut as_is);
+            assert_eq!(as_is, name.as_bytes());
+            assert_eq!(lowered, name.to_ascii_lowercase().as_bytes());
+            if is_lowercase_token(name) {
+                assert_eq!(lowered, as_is, "{name:?}");
+            }
+        }
+        assert!(!is_lowercase_token("X-a"));
+        assert!(is_lowercase_token("x-a"));
+    }
+
+    #[test]
     fn repeated_headers_join_in_arrival_order() {
         let headers: &[(&str, &str)] = &[
             ("My-Header1", "value2"),
@@ -332,6 +365,7 @@ mod tests {
         let mut out = Vec::new();
         let missing = write_canonical_headers(
             ["host", "my-header1", "x-absent"].into_iter(),
+            true,
             headers,
             &mut out,
         );

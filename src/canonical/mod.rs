@@ -205,6 +205,8 @@ pub(crate) struct Parts<'p, 'a, H: Headers + ?Sized, N> {
     pub(crate) uri_encoding: UriEncoding,
     pub(crate) query: QueryInput<'p, 'a>,
     pub(crate) signed_names: N,
+    /// Whether `signed_names` are lowercase already (see [`headers::write_name`]).
+    pub(crate) signed_names_lowercase: bool,
     pub(crate) headers: &'p H,
     pub(crate) payload: &'p PayloadHash,
 }
@@ -228,24 +230,27 @@ where
         QueryInput::WireAsIs(q, skip) => q.write_as_is(skip, sink),
     }
     sink.put(b"\n");
-    let missing = write_canonical_headers(parts.signed_names.clone(), parts.headers, sink)?;
+    let lowercase = parts.signed_names_lowercase;
+    let missing =
+        write_canonical_headers(parts.signed_names.clone(), lowercase, parts.headers, sink)?;
     sink.put(b"\n");
-    write_signed_header_list(parts.signed_names.clone(), sink);
+    write_signed_header_list(parts.signed_names.clone(), lowercase, sink);
     sink.put(b"\n");
     sink.put(parts.payload.as_bytes());
     Ok(missing)
 }
 
-/// Writes lowercase names joined by `;`.
+/// Writes names lowercase, joined by `;` (`lowercase` as for [`headers::write_name`]).
 pub(crate) fn write_signed_header_list<'n, S: Sink>(
     names: impl Iterator<Item = &'n str>,
+    lowercase: bool,
     sink: &mut S,
 ) {
     for (i, n) in names.enumerate() {
         if i > 0 {
             sink.byte(b';');
         }
-        headers::write_lower(n, sink);
+        headers::write_name(n, lowercase, sink);
     }
 }
 
@@ -311,6 +316,7 @@ pub fn canonical_request(
             uri_encoding,
             query: QueryInput::Wire(&query, None),
             signed_names: names.iter(),
+            signed_names_lowercase: false,
             headers: request.headers,
             payload: &request.payload,
         },

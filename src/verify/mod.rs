@@ -1090,6 +1090,8 @@ impl<S: CredentialStore> Verifier<S> {
             uri_encoding: self.config.uri_encoding,
             query,
             signed_names: names.iter().copied(),
+            // Checked lowercase tokens (`SignedHeaderList::validate`).
+            signed_names_lowercase: true,
             headers: &headers,
             payload: &parsed.payload,
         };
