@@ -164,22 +164,39 @@ impl<'a> WireQuery<'a> {
         Ok(())
     }
 
-    /// The wire name and value (empty when absent) of pair `i`.
-    pub(crate) fn pair(&self, i: usize) -> (&'a str, &'a str) {
-        let Some(span) = self.spans.get(i) else {
-            return ("", "");
-        };
-        let (s, n, e) = (
+    /// Where pair `i`'s name starts and ends and where its value ends.
+    #[inline]
+    fn bounds(&self, i: usize) -> Option<(usize, usize, usize)> {
+        let span = self.spans.get(i)?;
+        Some((
             usize::from(span.name_start),
             usize::from(span.name_end),
             usize::from(span.value_end),
-        );
-        let name = self.query.get(s..n).unwrap_or("");
-        let value = self.query.get(n.saturating_add(1).min(e)..e).unwrap_or("");
-        (name, value)
+        ))
     }
 
-    /// All pairs, in arrival order.
+    /// The wire value (empty when absent) of pair `i`.
+    #[inline]
+    pub(crate) fn value(&self, i: usize) -> &'a str {
+        self.bounds(i)
+            .and_then(|(_, n, e)| self.query.get(n.saturating_add(1).min(e)..e))
+            .unwrap_or("")
+    }
+
+    /// The wire name (empty when absent) of pair `i`.
+    #[inline]
+    pub(crate) fn name(&self, i: usize) -> &'a str {
+        self.bounds(i)
+            .and_then(|(s, n, _)| self.query.get(s..n))
+            .unwrap_or("")
+    }
+
+    /// The wire name and value (empty when absent) of pair `i`.
+    #[inline]
+    pub(crate) fn pair(&self, i: usize) -> (&'a str, &'a str) {
+        (self.name(i), self.value(i))
+    }
+
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         (0..self.len).map(|i| self.pair(i))
     }

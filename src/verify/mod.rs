@@ -1345,7 +1345,7 @@ fn parse_presigned<'r>(
     else {
         return Err(malformed(MISSING_PARAMS.into()));
     };
-    let value = |i: usize| query.pair(i).1;
+    let value = |i: usize| query.value(i);
 
     if !decoded_eq(value(alg), ALGORITHM) {
         return Err(VerifyError::AuthorizationQueryParametersError(
