@@ -197,6 +197,7 @@ impl<'a> WireQuery<'a> {
         (self.name(i), self.value(i))
     }
 
+    /// All pairs, in arrival order.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         (0..self.len).map(|i| self.pair(i))
     }

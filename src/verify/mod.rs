@@ -61,6 +61,7 @@ pub use error::VerifyError;
 
 use core::cmp::Ordering;
 
+use arrayvec::ArrayString;
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 use time::Date;
@@ -139,7 +140,6 @@ pub enum Mechanism {
 }
 
 use crate::canonical::{PRESIGN_PARAMS, SIGV2_PARAMS};
-use arrayvec::ArrayString;
 
 /// Which of `params` (names without `%`, `+` or space) the decoded `wire` name equals ignoring
 /// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
