@@ -124,21 +124,21 @@ impl<'a> PresignRequest<'a> {
         self
     }
 
-    /// The checks the URL's layout depends on: the path (returns whether it is in canonical
-    /// form, so that it is hashed as it is) and the counts that bound the sort buffers.
-    /// `auth_params`: how many `X-Amz-*` parameters the signer adds (6, or 7 with a token).
-    fn check_layout(&self, auth_params: usize) -> Result<bool, Error> {
-        // A path already in canonical form is valid; only other paths need the escape check.
-        let wire = match self.path {
+    /// The path as sent, up to the segments a raw path adds (encoded canonically).
+    fn wire_path(&self) -> &str {
+        match self.path {
             PathInput::Wire(p) => p,
             PathInput::Raw { prefix, .. } => prefix,
-        };
+        }
+    }
+
+    /// The checks the URL's layout depends on: that the path starts with `/`, and the counts
+    /// that bound the sort buffers. `auth_params`: how many `X-Amz-*` parameters the signer
+    /// adds (6, or 7 with a token).
+    fn check_layout(&self, auth_params: usize) -> Result<(), Error> {
+        let wire = self.wire_path();
         if !wire.is_empty() && !wire.starts_with('/') {
             return Err(Error::InvalidPath("the path must start with '/'"));
-        }
-        let path_is_canonical = wire_is_canonical(wire.as_bytes(), Rule::Path);
-        if !path_is_canonical {
-            validate_wire_path(wire)?;
         }
         // The auth parameters count towards the verifier's limit too.
         let limit = MAX_QUERY_PAIRS.saturating_sub(auth_params);
@@ -154,7 +154,19 @@ impl<'a> PresignRequest<'a> {
                 limit: MAX_SIGNED_HEADERS,
             });
         }
-        Ok(path_is_canonical)
+        Ok(())
+    }
+
+    /// Whether the path is in canonical form (so that its wire text is its canonical URI);
+    /// an error for a `%` that starts no escape. A path in canonical form is valid: only
+    /// other paths need the escape check.
+    fn check_path(&self) -> Result<bool, Error> {
+        let wire = self.wire_path();
+        let canonical = wire_is_canonical(wire.as_bytes(), Rule::Path);
+        if !canonical {
+            validate_wire_path(wire)?;
+        }
+        Ok(canonical)
     }
 
     /// The checks of everything else: method, scheme, host, parameter names, header names and
@@ -500,10 +512,8 @@ impl Signer {
         } else {
             WITHOUT_TOKEN
         };
-        let path_is_canonical = request.check_layout(auth_params)?;
-        self.with_day_key(time.date(), |day| {
-            self.presign_with(request, time, day, path_is_canonical)
-        })
+        request.check_layout(auth_params)?;
+        self.with_day_key(time.date(), |day| self.presign_with(request, time, day))
     }
 
     fn presign_with(
@@ -511,7 +521,6 @@ impl Signer {
         request: &PresignRequest<'_>,
         time: SigningTime,
         day: &DayKey,
-        path_is_canonical: bool,
     ) -> Result<PresignedRequest, Error> {
         let amz = time.amz_date_on(&day.date8);
         let amz = amz.as_bytes();
@@ -547,7 +556,10 @@ impl Signer {
         // in one call (a split costs about as much as a block): when the path is canonical,
         // the URL's path and query are the canonical URI and query, so `METHOD\n` is written
         // over the end of `scheme://authority` and `\n` in place of `?`, and both are put back
-        // once hashed. The tail of the canonical request follows the query meanwhile.
+        // once hashed. The tail of the canonical request follows the query meanwhile. That the
+        // path is canonical is taken for granted here and checked while the hash runs (the
+        // check is the largest single cost before it for a long key); a path that is not is
+        // hashed again the long way.
         let authority = request.authority.as_bytes();
         let mut buf: Vec<u8> = Vec::new();
         // Fails only for inputs of gigabytes (on 32-bit targets), whose URL could not be held.
@@ -561,7 +573,7 @@ impl Signer {
         buf.extend_from_slice(authority);
         let prefix_len = buf.len();
         // Where `METHOD\n` starts in the buffer, and the end of the authority it overwrites.
-        let overlay = (path_is_canonical && self.uri_encoding() == UriEncoding::S3)
+        let overlay = (self.uri_encoding() == UriEncoding::S3)
             .then(|| {
                 let method_line = request.method.len().checked_add(1)?;
                 let authority_end = authority.get(authority.len().checked_sub(method_line)?..)?;
@@ -577,7 +589,6 @@ impl Signer {
             }
             None => prefix_len,
         };
-        let path_start = buf.len();
         request.path.write_wire(&mut buf);
         let path_end = buf.len();
         buf.push(if overlay.is_some() { b'\n' } else { b'?' });
@@ -702,25 +713,31 @@ impl Signer {
         }
         buf.extend_from_slice(request.payload.as_str().as_bytes());
 
+        // The canonical request in pieces, its URI written from the path: without the overlay,
+        // or when the path turns out not to be canonical.
+        let hash_in_pieces = |hasher: &mut Sha256| -> Result<(), Error> {
+            hasher.update(request.method.as_bytes());
+            hasher.update(b"\n");
+            write_canonical_uri(
+                &request.path,
+                self.uri_encoding(),
+                &mut crate::sink::gathering(hasher),
+            )?;
+            hasher.update(b"\n");
+            hasher.update(buf.get(query_start..).unwrap_or_default());
+            Ok(())
+        };
         let mut hasher = Sha256::new();
         if overlay.is_some() {
             hasher.update(buf.get(creq_start..).unwrap_or_default());
         } else {
-            hasher.update(request.method.as_bytes());
-            hasher.update(b"\n");
-            if path_is_canonical && self.uri_encoding() == UriEncoding::S3 {
-                hasher.update(buf.get(path_start..path_end).unwrap_or_default());
-            } else {
-                write_canonical_uri(
-                    &request.path,
-                    self.uri_encoding(),
-                    &mut crate::sink::gathering(&mut hasher),
-                )?;
-            }
-            hasher.update(b"\n");
-            hasher.update(buf.get(query_start..).unwrap_or_default());
+            hash_in_pieces(&mut hasher)?;
         }
         request.check_content()?;
+        if !request.check_path()? && overlay.is_some() {
+            hasher = Sha256::new();
+            hash_in_pieces(&mut hasher)?;
+        }
         let hash: [u8; 32] = hasher.finalize().into();
         buf.truncate(query_end);
         if let Some((_, authority_end)) = overlay {
@@ -890,6 +907,60 @@ mod tests {
             expected.sort();
             expected.dedup();
             assert_eq!(names, expected, "{extras:?}");
+        }
+    }
+
+    /// The presigner takes a path for canonical while it hashes; one that is not is signed by
+    /// its canonical URI all the same (what an equivalent canonical path signs), its URL keeps
+    /// the path as given, and a `%` that starts no escape is refused. With and without the
+    /// in-place layout (an authority shorter than `METHOD\n` rules it out).
+    #[test]
+    fn a_path_not_in_canonical_form_is_signed_by_its_canonical_uri() {
+        let signer = Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret")
+            .and_then(|c| Signer::new(c, "us-east-1", "s3"));
+        let time = SigningTime::parse_amz_date("20130524T000000Z");
+        let (Ok(signer), Ok(time)) = (signer, time) else {
+            panic!("the signer and the time are valid");
+        };
+        let presign = |authority: &str, path: &str| {
+            signer
+                .presign(&PresignRequest::new("GET", "https", authority, path), time)
+                .map(|p| p.url().to_owned())
+        };
+        let signature = |url: &str| {
+            url.rsplit_once("X-Amz-Signature=")
+                .map(|(_, s)| s.to_owned())
+        };
+        for authority in ["examplebucket.s3.amazonaws.com", "a"] {
+            for (wire, canonical) in [
+                ("/a%7eb%41", "/a~bA"),
+                ("/%2f%2F", "/%2F%2F"),
+                ("/x%20y%c3%a9", "/x%20y%C3%A9"),
+            ] {
+                let (Ok(given), Ok(reference)) =
+                    (presign(authority, wire), presign(authority, canonical))
+                else {
+                    panic!("{wire} and {canonical} presign");
+                };
+                assert_eq!(
+                    signature(&given),
+                    signature(&reference),
+                    "{authority}{wire}"
+                );
+                assert!(
+                    given.starts_with(&format!("https://{authority}{wire}?")),
+                    "{given}"
+                );
+            }
+            for bad in ["/a%zz", "/a%4", "/%"] {
+                assert_eq!(
+                    presign(authority, bad),
+                    Err(crate::Error::InvalidPath(
+                        "'%' must be followed by two hex digits"
+                    )),
+                    "{authority}{bad}"
+                );
+            }
         }
     }
 
