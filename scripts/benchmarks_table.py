@@ -3,16 +3,21 @@
 
 Inputs (run these first, from the repository root):
 
-    cargo bench --bench vs_peers -- --warm-up-time 1 --measurement-time 5
+    for run in 1 2 3; do
+      cargo bench --bench vs_peers -- --warm-up-time 1 --measurement-time 5
+      python3 scripts/benchmarks_table.py --save-run target/bench-runs/$run.json
+    done
     cargo run --release --example alloc_counts -- target/alloc_counts.json
 
 then:
 
     python3 scripts/benchmarks_table.py [--criterion target/criterion]
-        [--allocs target/alloc_counts.json] [--out BENCHMARKS.md]
+        [--allocs target/alloc_counts.json] [--runs target/bench-runs] [--out BENCHMARKS.md]
 
-Medians come from each benchmark's new/estimates.json; names from new/benchmark.json.
-Python 3 standard library only.
+Medians come from each benchmark's new/estimates.json; names from new/benchmark.json. The
+tables are the last run's; `--save-run` keeps a run's medians so that the run-to-run table
+(each target ratio in every saved run, and their median) can show how much the machine moved
+them. Python 3 standard library only.
 """
 
 import argparse
@@ -37,10 +42,25 @@ CASE_TEXT = {
     "signing_key": "derive the signing key (4 HMACs)",
 }
 COMMAND = (
-    "cargo bench --bench vs_peers -- --warm-up-time 1 --measurement-time 5\n"
+    "for run in 1 2 3; do\n"
+    "  cargo bench --bench vs_peers -- --warm-up-time 1 --measurement-time 5\n"
+    "  python3 scripts/benchmarks_table.py --save-run target/bench-runs/$run.json\n"
+    "done\n"
     "cargo run --release --example alloc_counts -- target/alloc_counts.json\n"
     "python3 scripts/benchmarks_table.py"
 )
+# The issue's targets, as (label, numerator, denominator, target, at most?): a ratio of two
+# medians of the same run.
+TARGETS = [
+    ("`get_doc` presign / floor", "get_doc/presign", "get_doc/floor", 1.15, True),
+    ("`get_doc` aws-sigv4 / presign", "get_doc/aws-sigv4", "get_doc/presign", 10.0, False),
+    ("`get_doc` rusty-s3 / presign", "get_doc/rusty-s3", "get_doc/presign", 8.0, False),
+    ("`put_token` presign / floor", "put_token/presign", "put_token/floor", 1.3, True),
+    ("`get_long_key` presign / floor", "get_long_key/presign", "get_long_key/floor", 1.3, True),
+    ("`upload_part` presign / floor", "upload_part/presign", "upload_part/floor", 1.3, True),
+    ("`verify_query` presign / floor", "verify_query/presign", "verify_query/floor", 1.4, True),
+    ("`verify_header` presign / floor", "verify_header/presign", "verify_header/floor", 1.5, True),
+]
 
 
 def read_medians(root):
@@ -59,6 +79,26 @@ def read_medians(root):
             elements = throughput["Elements"]
         medians[bench["full_id"]] = (estimates["median"]["point_estimate"], elements)
     return medians
+
+
+def read_runs(directory):
+    """[(name, {full_id: median ns})] of the runs saved in `directory`, in name order."""
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
+    except OSError:
+        return []
+    runs = []
+    for name in names:
+        with open(os.path.join(directory, name)) as f:
+            runs.append((name[: -len(".json")], json.load(f)))
+    return runs
+
+
+def middle(values):
+    """The median of a non-empty list."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
 def fmt_time(ns):
@@ -109,11 +149,20 @@ def main():
     parser.add_argument("--allocs", default="target/alloc_counts.json")
     parser.add_argument("--out", default="BENCHMARKS.md")
     parser.add_argument("--date", default=datetime.date.today().isoformat())
+    parser.add_argument("--runs", default="target/bench-runs")
+    parser.add_argument("--save-run", metavar="FILE", help="save this run's medians and stop")
     args = parser.parse_args()
 
     medians = read_medians(args.criterion)
     if not medians:
         sys.exit(f"no criterion output under {args.criterion}: run the benchmark first")
+    if args.save_run:
+        os.makedirs(os.path.dirname(args.save_run) or ".", exist_ok=True)
+        with open(args.save_run, "w") as f:
+            json.dump({k: v[0] for k, v in medians.items()}, f, indent=1, sort_keys=True)
+        print(f"saved {args.save_run}")
+        return
+    runs = read_runs(args.runs)
     try:
         with open(args.allocs) as f:
             allocs = json.load(f)
@@ -170,6 +219,15 @@ def main():
             f"(against {allocs.get('get_doc/aws-sigv4', '?')} and "
             f"{allocs.get('get_doc/rusty-s3', '?')})."
         )
+        ratios = [r["get_doc/presign"] / r["get_doc/floor"] for _, r in runs
+                  if "get_doc/presign" in r and "get_doc/floor" in r]
+        if len(ratios) > 1:
+            w("")
+            w(
+                f"Over the {len(ratios)} saved runs (see *Run to run*), presigning it took "
+                f"{fmt_ratio(min(ratios))}–{fmt_ratio(max(ratios))} its floor "
+                f"(median {fmt_ratio(middle(ratios))})."
+            )
         w("")
 
     w("## Presigning")
@@ -247,6 +305,31 @@ def main():
         "separate function, so it has no row here."
     )
     w("")
+
+    if runs:
+        w("## Run to run")
+        w("")
+        w(
+            "The issue's targets in each saved run (`--save-run`), each a ratio of two medians "
+            "of that run, and the median of those ratios: how far this shared machine moved "
+            "them between runs of the same code. The tables above are the last run's."
+        )
+        w("")
+        names = [name for name, _ in runs]
+        w("| ratio | target | " + " | ".join(f"run {n}" for n in names) + " | median | met in |")
+        w("|---|---:|" + "---:|" * len(names) + "---:|---:|")
+        for label, top, bottom, target, at_most in TARGETS:
+            ratios = [r[top] / r[bottom] for _, r in runs if top in r and bottom in r]
+            if not ratios:
+                continue
+            met = sum(1 for x in ratios if (x <= target if at_most else x >= target))
+            sign = "≤" if at_most else "≥"
+            w(
+                f"| {label} | {sign} {fmt_ratio(target)} | "
+                + " | ".join(fmt_ratio(x) for x in ratios)
+                + f" | {fmt_ratio(middle(ratios))} | {met} of {len(ratios)} |"
+            )
+        w("")
 
     w("## Throughput with threads")
     w("")
