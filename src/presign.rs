@@ -910,18 +910,24 @@ mod tests {
         }
     }
 
-    /// The presigner takes a path for canonical while it hashes; one that is not is signed by
-    /// its canonical URI all the same (what an equivalent canonical path signs), its URL keeps
-    /// the path as given, and a `%` that starts no escape is refused. With and without the
-    /// in-place layout (an authority shorter than `METHOD\n` rules it out).
-    #[test]
-    fn a_path_not_in_canonical_form_is_signed_by_its_canonical_uri() {
+    /// A signer for `us-east-1`/`s3` and the documentation's signing time.
+    fn signer_and_time() -> (Signer, SigningTime) {
         let signer = Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret")
             .and_then(|c| Signer::new(c, "us-east-1", "s3"));
         let time = SigningTime::parse_amz_date("20130524T000000Z");
         let (Ok(signer), Ok(time)) = (signer, time) else {
             panic!("the signer and the time are valid");
         };
+        (signer, time)
+    }
+
+    /// The presigner takes a path for canonical while it hashes; one that is not is signed by
+    /// its canonical URI all the same (what an equivalent canonical path signs), its URL keeps
+    /// the path as given, and a `%` that starts no escape is refused. With and without the
+    /// in-place layout (an authority shorter than `METHOD\n` rules it out).
+    #[test]
+    fn a_path_not_in_canonical_form_is_signed_by_its_canonical_uri() {
+        let (signer, time) = signer_and_time();
         let presign = |authority: &str, path: &str| {
             signer
                 .presign(&PresignRequest::new("GET", "https", authority, path), time)
@@ -966,12 +972,7 @@ mod tests {
 
     #[test]
     fn returned_header_lines_have_lowercase_names_and_trimmed_or_folded_values() {
-        let signer = Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret")
-            .and_then(|c| Signer::new(c, "us-east-1", "s3"));
-        let time = SigningTime::parse_amz_date("20130524T000000Z");
-        let (Ok(signer), Ok(time)) = (signer, time) else {
-            panic!("the signer and the time are valid");
-        };
+        let (signer, time) = signer_and_time();
         let headers = [
             ("X-Amz-Meta-Note", " two  spaces\t"),
             ("Content-Type", "text/plain"),
