@@ -3,6 +3,7 @@
 
 Inputs (run these first, from the repository root):
 
+    rm -rf target/bench-runs
     for run in 1 2 3; do
       cargo bench --bench vs_peers -- --warm-up-time 1 --measurement-time 5
       python3 scripts/benchmarks_table.py --save-run target/bench-runs/$run.json
@@ -42,6 +43,7 @@ CASE_TEXT = {
     "signing_key": "derive the signing key (4 HMACs)",
 }
 COMMAND = (
+    "rm -rf target/bench-runs  # every saved run below is counted\n"
     "for run in 1 2 3; do\n"
     "  cargo bench --bench vs_peers -- --warm-up-time 1 --measurement-time 5\n"
     "  python3 scripts/benchmarks_table.py --save-run target/bench-runs/$run.json\n"
