@@ -3427,6 +3427,192 @@ fn temporary_credentials_can_be_revoked_and_replaced() {
     rejected(req.verify_with(&v, t0()), "InvalidAccessKeyId", 403);
 }
 
+/// A store that counts its lookups, with a generation the test controls (or none).
+struct CountingStore {
+    inner: InMemoryCredentials,
+    lookups: std::sync::atomic::AtomicUsize,
+    generation: Option<std::sync::atomic::AtomicU64>,
+}
+
+impl CountingStore {
+    fn new(inner: InMemoryCredentials, versioned: bool) -> Self {
+        CountingStore {
+            inner,
+            lookups: 0.into(),
+            generation: versioned.then(|| 0.into()),
+        }
+    }
+
+    fn lookups(&self) -> usize {
+        self.lookups.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn bump(&self) {
+        if let Some(g) = &self.generation {
+            g.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+impl CredentialStore for CountingStore {
+    fn lookup(&self, access_key_id: &str, found: &mut dyn FnMut(&StoredCredential)) {
+        self.lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.lookup(access_key_id, found);
+    }
+
+    fn generation(&self) -> Option<u64> {
+        self.generation
+            .as_ref()
+            .map(|g| g.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[test]
+fn a_thread_reuses_a_static_key_only_while_the_store_generation_holds() {
+    let query = presign_get(t0());
+    let header = header_get("/test.txt", t0());
+
+    // With a generation: the store is asked once for requests with the same credential.
+    let v = Verifier::new(CountingStore::new(store(), true), VerifierConfig::default());
+    accepted(query.verify_with(&v, t0()));
+    accepted(query.verify_with(&v, t0()));
+    accepted(header.verify_with(&v, t0()));
+    assert_eq!(v.store().lookups(), 1);
+    // A new generation: asked again, then remembered again.
+    v.store().bump();
+    accepted(query.verify_with(&v, t0()));
+    accepted(query.verify_with(&v, t0()));
+    assert_eq!(v.store().lookups(), 2);
+    // Another credential (key, date or region) is looked up.
+    let other = presign_with(
+        &signer_for(AKID_B, SECRET_B, REGION),
+        &PresignRequest::new("GET", "https", HOST, "/test.txt"),
+        t0(),
+    );
+    accepted(other.verify_with(&v, t0()));
+    let next_day = at(86_400);
+    accepted(presign_get(next_day).verify_with(&v, next_day));
+    assert_eq!(v.store().lookups(), 4);
+
+    // A change the store makes visible before its generation moves is seen from that
+    // generation on: here the key is removed from the inner store, then the number moves.
+    accepted(query.verify_with(&v, t0()));
+    assert!(v.store().inner.remove(AKID));
+    v.store().bump();
+    rejected(query.verify_with(&v, t0()), "InvalidAccessKeyId", 403);
+
+    // Without a generation: asked every time.
+    let v = Verifier::new(
+        CountingStore::new(store(), false),
+        VerifierConfig::default(),
+    );
+    for _ in 0..3 {
+        accepted(query.verify_with(&v, t0()));
+    }
+    assert_eq!(v.store().lookups(), 3);
+}
+
+#[test]
+fn a_remembered_key_is_never_used_by_another_verifier() {
+    // Two stores, the same access key id with different secrets: what one verifier's store
+    // accepts, the other's refuses, in any order on one thread.
+    let other_store = InMemoryCredentials::new();
+    other_store
+        .insert(AKID, StoredCredential::new(SECRET_B).expect("cred"))
+        .expect("insert");
+    let ours = verifier();
+    let theirs = Verifier::new(other_store, VerifierConfig::default());
+    let query = presign_get(t0());
+    let alternate = |ours: &Verifier<InMemoryCredentials>, theirs| {
+        for _ in 0..2 {
+            accepted(query.verify_with(ours, t0()));
+            rejected(
+                query.verify_with(theirs, t0()),
+                "SignatureDoesNotMatch",
+                403,
+            );
+        }
+    };
+    alternate(&ours, &theirs);
+    // Stores count their changes from zero, so two generations can be equal: still apart.
+    theirs
+        .store()
+        .insert(AKID_B, StoredCredential::new(SECRET_B).expect("cred"))
+        .expect("insert");
+    assert_eq!(ours.store().generation(), theirs.store().generation());
+    alternate(&ours, &theirs);
+}
+
+#[test]
+fn a_key_rotated_on_another_thread_is_not_used_by_a_thread_that_remembered_it() {
+    use std::sync::mpsc;
+    let v = verifier();
+    let query = presign_get(t0());
+    let (to_worker, worker_rx) = mpsc::channel::<()>();
+    let (to_main, main_rx) = mpsc::channel::<Result<(), VerifyError>>();
+    std::thread::scope(|scope| {
+        let (v, query) = (&v, &query);
+        scope.spawn(move || {
+            // Remembers the key, waits for the rotation, verifies again.
+            let _ = to_main.send(query.verify_with(v, t0()).map(drop));
+            let _ = worker_rx.recv();
+            let _ = to_main.send(query.verify_with(v, t0()).map(drop));
+        });
+        assert_eq!(main_rx.recv().expect("first"), Ok(()));
+        v.store()
+            .insert(AKID, StoredCredential::new("rotated/secret").expect("cred"))
+            .expect("insert");
+        to_worker.send(()).expect("send");
+        let after = main_rx.recv().expect("second");
+        assert!(
+            matches!(after, Err(VerifyError::SignatureDoesNotMatch { .. })),
+            "{after:?}"
+        );
+    });
+}
+
+#[test]
+fn temporary_credentials_are_looked_up_on_every_request() {
+    let store = InMemoryCredentials::new();
+    store
+        .insert(
+            AKID_TEMP,
+            StoredCredential::temporary(SECRET_TEMP, TOKEN, Some(at(60))).expect("temp"),
+        )
+        .expect("insert");
+    let v = Verifier::new(CountingStore::new(store, true), VerifierConfig::default());
+    let req = presign_with(
+        &temp_signer(Some(TOKEN)),
+        &PresignRequest::new("GET", "https", HOST, "/test.txt"),
+        t0(),
+    );
+    accepted(req.verify_with(&v, t0()));
+    accepted(req.verify_with(&v, t0()));
+    assert_eq!(v.store().lookups(), 2);
+    // So their expiry is checked on each.
+    rejected(req.verify_with(&v, at(60)), "ExpiredToken", 400);
+
+    // And their token, also when they do not expire.
+    v.store()
+        .inner
+        .insert(
+            AKID_TEMP,
+            StoredCredential::temporary(SECRET_TEMP, TOKEN, None).expect("temp"),
+        )
+        .expect("insert");
+    v.store().bump();
+    accepted(req.verify_with(&v, t0()));
+    accepted(req.verify_with(&v, t0()));
+    let other_token = presign_with(
+        &temp_signer(Some("another-token")),
+        &PresignRequest::new("GET", "https", HOST, "/test.txt"),
+        t0(),
+    );
+    rejected(other_token.verify_with(&v, t0()), "InvalidToken", 400);
+    assert_eq!(v.store().lookups(), 6);
+}
+
 /// Rule 42, signer side: the presigner leaves room for its own auth parameters, so every URL
 /// it makes is within the verifier's query limit — and one parameter more is refused up front.
 #[test]

@@ -1,6 +1,7 @@
 //! Where the verifier finds secrets: a store the embedder implements, and an in-memory one.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use hmac::{Hmac, Mac};
@@ -109,11 +110,31 @@ pub trait CredentialStore: Send + Sync {
     /// Calls `found` with the credential of `access_key_id` if there is one; does nothing
     /// otherwise.
     fn lookup(&self, access_key_id: &str, found: &mut dyn FnMut(&StoredCredential));
+
+    /// A number that changes whenever a credential is added, replaced or removed, if the store
+    /// keeps one; `None` (the default) if it does not.
+    ///
+    /// With a generation, a thread that verifies a request signed with the same static
+    /// credential and scope as its previous one, at the same generation, reuses that request's
+    /// derived key without asking the store (see [`Verifier`](super::Verifier)). So the number
+    /// must change *after* the change is visible to [`lookup`](Self::lookup), and be read so
+    /// that a lookup made after seeing the new number sees the change: for example an
+    /// `AtomicU64` incremented with `Release` (or `SeqCst`) once the change is made, and
+    /// loaded with `Acquire`. A store whose credentials can change without the number changing
+    /// (entries that expire by themselves, a database edited behind its back) must return
+    /// `None`.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl<S: CredentialStore + ?Sized> CredentialStore for Arc<S> {
     fn lookup(&self, access_key_id: &str, found: &mut dyn FnMut(&StoredCredential)) {
         (**self).lookup(access_key_id, found);
+    }
+
+    fn generation(&self) -> Option<u64> {
+        (**self).generation()
     }
 }
 
@@ -121,10 +142,17 @@ impl<S: CredentialStore + ?Sized> CredentialStore for &S {
     fn lookup(&self, access_key_id: &str, found: &mut dyn FnMut(&StoredCredential)) {
         (**self).lookup(access_key_id, found);
     }
+
+    fn generation(&self) -> Option<u64> {
+        (**self).generation()
+    }
 }
 
 /// An in-memory credential store with several keys, safe to change while requests are verified
-/// (readers never lock: changes swap in a new snapshot).
+/// (readers never lock: changes swap in a new snapshot). It keeps a
+/// [generation](CredentialStore::generation), so a thread verifying request after request
+/// signed with the same static credential does not look it up each time; a change takes effect
+/// on the next request all the same.
 ///
 /// ```
 /// use presign::verify::{CredentialStore, InMemoryCredentials, StoredCredential};
@@ -139,6 +167,8 @@ impl<S: CredentialStore + ?Sized> CredentialStore for &S {
 #[derive(Default)]
 pub struct InMemoryCredentials {
     keys: ArcSwap<FxHashMap<String, StoredCredential>>,
+    /// Incremented after every change of `keys` (see [`CredentialStore::generation`]).
+    generation: AtomicU64,
 }
 
 impl InMemoryCredentials {
@@ -156,6 +186,7 @@ impl InMemoryCredentials {
             keys.insert(access_key_id.to_owned(), credential.clone());
             keys
         });
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -167,6 +198,7 @@ impl InMemoryCredentials {
             removed = keys.remove(access_key_id).is_some();
             keys
         });
+        self.generation.fetch_add(1, Ordering::Release);
         removed
     }
 
@@ -193,6 +225,10 @@ impl CredentialStore for InMemoryCredentials {
         if let Some(cred) = self.keys.load().get(access_key_id) {
             found(cred);
         }
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation.load(Ordering::Acquire))
     }
 }
 
