@@ -170,3 +170,56 @@ proptest! {
         }
     }
 }
+
+/// A signer caches the key of the day it last signed on: interleaving signers (other secret,
+/// other region) and days, going back to an earlier day, gives every URL the signature that a
+/// new signer gives it, and the S3 documentation's presigned GET its published signature.
+#[test]
+fn a_signer_signs_each_day_with_that_days_key() {
+    let params = [
+        (SECRET, "us-east-1"),
+        ("another/secret", "us-east-1"),
+        (SECRET, "eu-west-1"),
+    ];
+    let new_signer = |s: usize| {
+        let (secret, region) = params[s];
+        let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", secret).unwrap();
+        Signer::new(creds, region, "s3").unwrap()
+    };
+    let signers = [new_signer(0), new_signer(1), new_signer(2)];
+    let times =
+        ["20130524T000000Z", "20130525T000000Z"].map(|t| SigningTime::parse_amz_date(t).unwrap());
+    let request = PresignRequest::new(
+        "GET",
+        "https",
+        "examplebucket.s3.amazonaws.com",
+        "/test.txt",
+    )
+    .expires(Expiry::from_secs(86_400).unwrap());
+    let sequence = [
+        (0, 0),
+        (1, 0),
+        (0, 0),
+        (2, 0),
+        (0, 1),
+        (0, 0),
+        (1, 1),
+        (1, 1),
+        (2, 1),
+        (0, 0),
+    ];
+    for (s, t) in sequence {
+        let url = signers[s].presign(&request, times[t]).unwrap().into_url();
+        let first_use = new_signer(s)
+            .presign(&request, times[t])
+            .unwrap()
+            .into_url();
+        assert_eq!(url, first_use, "signer {s}, day {t}");
+        if (s, t) == (0, 0) {
+            // From the S3 documentation (Authenticating Requests: Using Query Parameters).
+            assert!(url.ends_with(
+                "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+            ));
+        }
+    }
+}

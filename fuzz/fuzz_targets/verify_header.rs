@@ -1,4 +1,5 @@
-//! Authorization-header verification: any headers. Must never panic or accept.
+//! Authorization-header verification: any headers. Must never panic or accept, and must give
+//! the same verdict twice.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,5 +16,9 @@ fuzz_target!(|data: &[u8]| {
     let verifier = Verifier::new(store, VerifierConfig::default());
     let request = IncomingRequest::new("PUT", target, &headers[..]);
     let now = SigningTime::from_unix_timestamp(1_369_353_600).unwrap();
-    assert!(verifier.verify(&request, now).is_err());
+    let first = verifier.verify(&request, now);
+    assert!(first.is_err());
+    // Again, through the thread's memo of the credential's key when the first one filled it:
+    // the same verdict.
+    assert_eq!(verifier.verify(&request, now).err(), first.err());
 });
