@@ -1,6 +1,7 @@
 //! Where canonical bytes go: straight into a hasher on the hot path, into a buffer when a caller
 //! asks to see them. One writer serves both, so what is hashed is exactly what is shown.
 
+use arrayvec::ArrayVec;
 use sha2::{Digest, Sha256};
 
 /// A destination for canonical bytes.
@@ -57,8 +58,9 @@ impl Sink for String {
 /// fed in pieces that do not end on block boundaries costs about a block more per piece.
 pub(crate) struct Buffered<'s, S: Sink, const N: usize> {
     sink: &'s mut S,
-    buf: [u8; N],
-    len: usize,
+    /// Not zero-filled: only the bytes written so far exist (a 1 KiB fill per request was
+    /// measurable).
+    buf: ArrayVec<u8, N>,
 }
 
 impl<S: Sink, const N: usize> Sink for Buffered<'_, S, N> {
@@ -78,48 +80,37 @@ impl<'s, S: Sink, const N: usize> Buffered<'s, S, N> {
     pub(crate) fn sized(sink: &'s mut S) -> Self {
         Buffered {
             sink,
-            buf: [0; N],
-            len: 0,
+            buf: ArrayVec::new(),
         }
     }
 
     #[inline]
     pub(crate) fn push_byte(&mut self, b: u8) {
-        if self.len == self.buf.len() {
+        if self.buf.is_full() {
             self.flush();
         }
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            // `self.len` indexed a slot, so it is below `N`: no wrap.
-            self.len = self.len.wrapping_add(1);
+        if let Err(full) = self.buf.try_push(b) {
+            // A buffer of no bytes at all: straight through.
+            self.sink.put(&[full.element()]);
         }
     }
 
     #[inline]
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
-        // `self.len` never exceeds `N` (every write below stays in `buf`).
-        if bytes.len() > N.saturating_sub(self.len) {
+        if bytes.len() > self.buf.remaining_capacity() {
             self.flush();
-            if bytes.len() > N {
-                self.sink.put(bytes);
-                return;
-            }
         }
-        // `bytes` fits in the `N - self.len` free bytes: the end is at most `N`, no wrap.
-        let end = self.len.wrapping_add(bytes.len());
-        if let Some(dst) = self.buf.get_mut(self.len..end) {
-            dst.copy_from_slice(bytes);
-            self.len = end;
+        if self.buf.try_extend_from_slice(bytes).is_err() {
+            // Longer than the whole (just emptied) buffer: straight through.
+            self.sink.put(bytes);
         }
     }
 
     pub(crate) fn flush(&mut self) {
-        if let Some(pending) = self.buf.get(..self.len) {
-            if !pending.is_empty() {
-                self.sink.put(pending);
-            }
+        if !self.buf.is_empty() {
+            self.sink.put(&self.buf);
         }
-        self.len = 0;
+        self.buf.clear();
     }
 }
 
@@ -168,7 +159,45 @@ pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
 
 #[cfg(test)]
 mod tests {
-    use super::Sink;
+    use super::{Buffered, Sink};
+
+    /// `pieces` through a buffer of `N` bytes into a `Vec` (one-byte pieces through `byte`).
+    fn through<const N: usize>(pieces: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buffered = Buffered::<_, N>::sized(&mut out);
+        for piece in pieces {
+            match piece {
+                [b] => buffered.byte(*b),
+                _ => buffered.put(piece),
+            }
+        }
+        drop(buffered);
+        out
+    }
+
+    #[test]
+    fn a_buffer_passes_every_byte_on_in_order() {
+        let text: Vec<u8> = (0..=255).collect();
+        let mut state = 1usize;
+        for _ in 0..200 {
+            // Pieces of 0 to 20 bytes, cut one after the other from `text`.
+            let mut pieces: Vec<&[u8]> = Vec::new();
+            let mut at = 0;
+            while at < text.len() {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let end = (at + (state >> 33) % 21).min(text.len());
+                pieces.push(&text[at..end]);
+                at = end;
+            }
+            assert_eq!(through::<0>(&pieces), text);
+            assert_eq!(through::<1>(&pieces), text);
+            assert_eq!(through::<3>(&pieces), text);
+            assert_eq!(through::<16>(&pieces), text);
+            assert_eq!(through::<1024>(&pieces), text);
+        }
+    }
 
     #[test]
     fn a_string_takes_text_as_it_is_and_never_trusts_other_bytes() {

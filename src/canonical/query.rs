@@ -3,6 +3,8 @@
 
 use core::cmp::Ordering;
 
+use arrayvec::ArrayVec;
+
 use crate::Error;
 use crate::encoding::{self, Component, Rule, Text};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_REQUEST_TARGET_LEN};
@@ -36,7 +38,7 @@ pub(crate) fn reserved_query_param(name: &str) -> Option<&'static str> {
 
 /// One `name[=value]` pair of a wire query, as byte offsets (u16: the target is bounded by
 /// [`MAX_REQUEST_TARGET_LEN`]).
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Span {
     name_start: u16,
     name_end: u16,
@@ -47,8 +49,8 @@ struct Span {
 #[derive(Clone, Debug)]
 pub(crate) struct WireQuery<'a> {
     query: &'a str,
-    spans: [Span; MAX_QUERY_PAIRS],
-    len: usize,
+    /// Not zero-filled: only the pairs found exist.
+    spans: ArrayVec<Span, MAX_QUERY_PAIRS>,
 }
 
 /// The bytes of the little-endian `word` that are `&`, `=` or `%`, and also `$` and `'`: the
@@ -72,8 +74,7 @@ impl<'a> WireQuery<'a> {
     pub(crate) fn unparsed(query: &'a str) -> Self {
         WireQuery {
             query,
-            spans: [Span::default(); MAX_QUERY_PAIRS],
-            len: 0,
+            spans: ArrayVec::new_const(),
         }
     }
 
@@ -87,7 +88,7 @@ impl<'a> WireQuery<'a> {
             });
         }
         let parsed = self;
-        parsed.len = 0;
+        parsed.spans.clear();
         // A visit to the bytes that matter only (`&`, `=`, `%`, found eight at a time): splits
         // on `&`, finds each pair's first `=`, checks that every `%` starts an escape. Whether
         // the text is canonical is left to the writers (see [`WireQuery::write_as_is`]).
@@ -149,19 +150,18 @@ impl<'a> WireQuery<'a> {
         if end == start {
             return Ok(());
         }
-        let slot = self.spans.get_mut(self.len).ok_or(Error::TooMany {
-            what: "query parameters",
-            limit: MAX_QUERY_PAIRS,
-        })?;
         // Offsets fit in u16: the query is at most MAX_REQUEST_TARGET_LEN bytes.
         let offset = |o: usize| u16::try_from(o).unwrap_or(u16::MAX);
-        *slot = Span {
-            name_start: offset(start),
-            name_end: offset(name_end.unwrap_or(end)),
-            value_end: offset(end),
-        };
-        self.len = self.len.saturating_add(1);
-        Ok(())
+        self.spans
+            .try_push(Span {
+                name_start: offset(start),
+                name_end: offset(name_end.unwrap_or(end)),
+                value_end: offset(end),
+            })
+            .map_err(|_| Error::TooMany {
+                what: "query parameters",
+                limit: MAX_QUERY_PAIRS,
+            })
     }
 
     /// Where pair `i`'s name starts and ends and where its value ends.
@@ -199,7 +199,7 @@ impl<'a> WireQuery<'a> {
 
     /// All pairs, in arrival order.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        (0..self.len).map(|i| self.pair(i))
+        (0..self.spans.len()).map(|i| self.pair(i))
     }
 
     /// Which names and values (bit `i` for pair `i`) are canonical as they are, and whether
@@ -210,7 +210,7 @@ impl<'a> WireQuery<'a> {
         let mut canonical_values = 0u64;
         let mut in_order = true;
         let mut previous: Option<(&[u8], &[u8])> = None;
-        for i in (0..self.len).filter(|&i| Some(i) != skip) {
+        for i in (0..self.spans.len()).filter(|&i| Some(i) != skip) {
             let (n, v) = self.pair(i);
             let name_ok = encoding::wire_is_canonical(n.as_bytes(), Rule::Query);
             let value_ok = encoding::wire_is_canonical(v.as_bytes(), Rule::Query);
@@ -264,7 +264,7 @@ impl<'a> WireQuery<'a> {
         };
         let mut order = [0u8; MAX_QUERY_PAIRS];
         let mut n = 0usize;
-        for i in 0..self.len {
+        for i in 0..self.spans.len() {
             if Some(i) != skip {
                 if let (Some(slot), Ok(idx)) = (order.get_mut(n), u8::try_from(i)) {
                     *slot = idx;
@@ -303,7 +303,7 @@ impl<'a> WireQuery<'a> {
             first = false;
             sink.put(self.query.get(run.0..run.1).unwrap_or("").as_bytes());
         };
-        for (i, span) in self.spans.iter().enumerate().take(self.len) {
+        for (i, span) in self.spans.iter().enumerate() {
             if Some(i) == skip {
                 continue;
             }

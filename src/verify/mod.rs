@@ -61,7 +61,7 @@ pub use error::VerifyError;
 
 use core::cmp::Ordering;
 
-use arrayvec::ArrayString;
+use arrayvec::{ArrayString, ArrayVec};
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 use time::Date;
@@ -544,26 +544,23 @@ impl<'a> SignedHeaderList<'a> {
         }
     }
 
-    /// Lowercase, sorted, distinct tokens within the limit: copied into `names`, so that the
-    /// checks and writers after this one do not split the text again. Returns how many.
+    /// Lowercase, sorted, distinct tokens within the limit: put in `names` (empty), so that
+    /// the checks and writers after this one do not split the text again.
     fn validate(
         &self,
-        names: &mut [&'a str; MAX_SIGNED_HEADERS],
+        names: &mut ArrayVec<&'a str, MAX_SIGNED_HEADERS>,
         malformed: &dyn Fn(String) -> VerifyError,
-    ) -> Result<usize, VerifyError> {
+    ) -> Result<(), VerifyError> {
         if self.text.is_empty() {
             return Err(malformed("SignedHeaders is empty".into()));
         }
         let mut previous: Option<&str> = None;
-        let mut count = 0usize;
         for name in self.iter() {
-            let Some(slot) = names.get_mut(count) else {
+            if names.try_push(name).is_err() {
                 return Err(VerifyError::RequestTooLarge(format!(
                     "more than {MAX_SIGNED_HEADERS} signed headers"
                 )));
-            };
-            *slot = name;
-            count = count.saturating_add(1);
+            }
             if !is_lowercase_token(name) {
                 return Err(malformed(format!(
                     "SignedHeaders has an invalid name {name:?}: names are lowercase tokens"
@@ -578,7 +575,7 @@ impl<'a> SignedHeaderList<'a> {
             }
             previous = Some(name);
         }
-        Ok(count)
+        Ok(())
     }
 }
 
@@ -1020,9 +1017,8 @@ impl<S: CredentialStore> Verifier<S> {
             })?;
 
         // Signed headers: grammar, host and the configured ones, every x-amz-* header.
-        let mut names = [""; MAX_SIGNED_HEADERS];
-        let n_names = parsed.signed_headers.validate(&mut names, &malformed)?;
-        let names = names.get(..n_names).unwrap_or_default();
+        let mut names = ArrayVec::new();
+        parsed.signed_headers.validate(&mut names, &malformed)?;
         let mut not_signed: Vec<String> = Vec::new();
         for required in core::iter::once("host").chain(
             self.config
