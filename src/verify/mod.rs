@@ -149,7 +149,7 @@ fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static s
     // the same seventh byte, so one comparison settles it.
     let probe = |p: &&str| p.len() == wire.len() && p.as_bytes().get(6) == wire.as_bytes().get(6);
     if let Some((i, &p)) = params.iter().enumerate().find(|(_, p)| probe(p)) {
-        if p == wire {
+        if short_eq(p.as_bytes(), wire.as_bytes()) {
             return Some((i, p, true));
         }
     }
@@ -170,6 +170,27 @@ fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static s
         .iter()
         .position(|p| decoded_eq_ignore_case(wire, p))
         .and_then(|i| params.get(i).map(|&p| (i, p, decoded_eq(wire, p))))
+}
+
+/// `a == b`, for the 8 to 24 bytes of an auth parameter name in three overlapping word
+/// comparisons rather than a library call (other lengths compare the usual way).
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() || !(8..=24).contains(&len) {
+        return a == b;
+    }
+    let word = |s: &[u8], at: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(src) = s.get(at..at.saturating_add(8)) {
+            w.copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
+    };
+    // Bytes 0..8, 8..16 (capped at the end) and the last eight: every byte of up to 24.
+    let middle = 8.min(len.saturating_sub(8));
+    let last = len.saturating_sub(8);
+    word(a, 0) == word(b, 0) && word(a, middle) == word(b, middle) && word(a, last) == word(b, last)
 }
 
 fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
@@ -1610,6 +1631,22 @@ mod tests {
         ] {
             assert_eq!(read(bad, true), None, "{bad}");
             assert_eq!(read(bad, false), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn short_eq_is_equality() {
+        let text: Vec<u8> = (b'a'..=b'z').chain(b'A'..=b'Z').collect();
+        for len in 0..=30 {
+            let a = &text[..len];
+            assert!(short_eq(a, a));
+            assert!(!short_eq(a, &text[..len + 1]) && !short_eq(&text[..len + 1], a));
+            // A difference at each position, in each direction.
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert!(!short_eq(a, &b) && !short_eq(&b, a), "{len} {at}");
+            }
         }
     }
 
