@@ -123,7 +123,15 @@ impl<'a, H: Headers + ?Sized> IncomingRequest<'a, H> {
 
     /// The path and the query (without `?`), from one search of the target.
     fn path_and_query(&self) -> (&'a str, &'a str) {
-        self.target.split_once('?').unwrap_or((self.target, ""))
+        // `?` is ASCII: both offsets are character boundaries.
+        memchr::memchr(b'?', self.target.as_bytes())
+            .and_then(|i| {
+                Some((
+                    self.target.get(..i)?,
+                    self.target.get(i.saturating_add(1)..)?,
+                ))
+            })
+            .unwrap_or((self.target, ""))
     }
 }
 
@@ -1486,7 +1494,7 @@ fn parse_amz(wire: &[u8], encoded: bool) -> Option<(SigningTime, crate::AmzDate)
 fn auth_component<'v>(text: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
     let text = text.trim_start_matches(' ');
     let after = text.strip_prefix(name)?.strip_prefix('=')?;
-    Some(match after.find(',') {
+    Some(match memchr::memchr(b',', after.as_bytes()) {
         Some(i) => (after.get(..i)?, after.get(i.saturating_add(1)..)?),
         None => (after, ""),
     })
@@ -1513,7 +1521,8 @@ fn parse_header_auth<'h>(
     let (credential, rest) = auth_component(rest, "Credential").ok_or_else(grammar)?;
     let (signed, rest) = auth_component(rest, "SignedHeaders").ok_or_else(grammar)?;
     let (signature, rest) = auth_component(rest, "Signature").ok_or_else(grammar)?;
-    if !rest.is_empty() || signature.is_empty() || value.contains('\t') || value.ends_with(',') {
+    let tab = memchr::memchr(b'\t', value.as_bytes()).is_some();
+    if !rest.is_empty() || signature.is_empty() || tab || value.ends_with(',') {
         return Err(grammar());
     }
     if credential.is_empty() || signed.is_empty() {
