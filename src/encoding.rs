@@ -309,6 +309,23 @@ fn wire_is_canonical_as<const PATH: bool>(wire: &[u8]) -> bool {
         })
 }
 
+/// The eight bytes of `bytes` from `at` as a little-endian word, `pad` standing in for those
+/// past the end.
+#[inline(always)]
+pub(crate) fn word_at(bytes: &[u8], at: usize, pad: u8) -> u64 {
+    let mut word = [pad; 8];
+    match bytes.get(at..at.saturating_add(8)) {
+        Some(full) => word.copy_from_slice(full),
+        None => {
+            let rest = bytes.get(at..).unwrap_or_default();
+            if let Some(dst) = word.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+        }
+    }
+    u64::from_le_bytes(word)
+}
+
 /// The bytes of the little-endian `word` equal to `c`: the high bit of each such byte set,
 /// every other bit clear (eight bytes at a time, without branches or false positives).
 #[inline(always)]

@@ -57,7 +57,7 @@ impl<'a> SignableRequest<'a> {
         if !is_token(method) {
             return Err(Error::InvalidMethod(method.to_owned()));
         }
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let (path, query) = split_target(target);
         validate_wire_path(path)?;
         crate::encoding::validate_wire(query.as_bytes()).map_err(|_| Error::InvalidQuery)?;
         for (name, value) in headers {
@@ -209,6 +209,16 @@ pub(crate) struct Parts<'p, 'a, H: Headers + ?Sized, N> {
     pub(crate) signed_names_lowercase: bool,
     pub(crate) headers: &'p H,
     pub(crate) payload: &'p PayloadHash,
+}
+
+/// A request target's path and query (without the `?`), split at its first `?` (the query is
+/// empty without one). The signer and the verifier read targets through this.
+#[inline]
+pub(crate) fn split_target(target: &str) -> (&str, &str) {
+    // `?` is ASCII: both offsets are character boundaries.
+    memchr::memchr(b'?', target.as_bytes())
+        .and_then(|i| Some((target.get(..i)?, target.get(i.saturating_add(1)..)?)))
+        .unwrap_or((target, ""))
 }
 
 /// Streams the canonical request into `sink`. Returns the first signed name without a header.

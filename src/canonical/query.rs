@@ -96,22 +96,9 @@ impl<'a> WireQuery<'a> {
         let mut start = 0usize;
         let mut name_end: Option<usize> = None;
         // Eight bytes at a time; the last, short word padded with an unreserved byte.
-        let word_at = |at: usize| -> u64 {
-            let mut word = [b'a'; 8];
-            match bytes.get(at..at.saturating_add(8)) {
-                Some(full) => word.copy_from_slice(full),
-                None => {
-                    let rest = bytes.get(at..).unwrap_or_default();
-                    if let Some(dst) = word.get_mut(..rest.len()) {
-                        dst.copy_from_slice(rest);
-                    }
-                }
-            }
-            u64::from_le_bytes(word)
-        };
         let mut word_start = 0usize;
         while word_start < bytes.len() {
-            let mut special = special_bytes(word_at(word_start));
+            let mut special = special_bytes(encoding::word_at(bytes, word_start, b'a'));
             while special != 0 {
                 let i = word_start.saturating_add(special.trailing_zeros() as usize / 8);
                 special &= special.wrapping_sub(1);

@@ -123,15 +123,7 @@ impl<'a, H: Headers + ?Sized> IncomingRequest<'a, H> {
 
     /// The path and the query (without `?`), from one search of the target.
     fn path_and_query(&self) -> (&'a str, &'a str) {
-        // `?` is ASCII: both offsets are character boundaries.
-        memchr::memchr(b'?', self.target.as_bytes())
-            .and_then(|i| {
-                Some((
-                    self.target.get(..i)?,
-                    self.target.get(i.saturating_add(1)..)?,
-                ))
-            })
-            .unwrap_or((self.target, ""))
+        crate::canonical::split_target(self.target)
     }
 }
 
@@ -188,14 +180,9 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
     if len != b.len() || !(8..=24).contains(&len) {
         return a == b;
     }
-    let word = |s: &[u8], at: usize| -> u64 {
-        let mut w = [0u8; 8];
-        if let Some(src) = s.get(at..at.saturating_add(8)) {
-            w.copy_from_slice(src);
-        }
-        u64::from_le_bytes(w)
-    };
-    // Bytes 0..8, 8..16 (capped at the end) and the last eight: every byte of up to 24.
+    // Bytes 0..8, 8..16 (capped at the end) and the last eight: every byte of up to 24, each
+    // word whole (no padding used).
+    let word = |s: &[u8], at: usize| crate::encoding::word_at(s, at, 0);
     let middle = 8.min(len.saturating_sub(8));
     let last = len.saturating_sub(8);
     word(a, 0) == word(b, 0) && word(a, middle) == word(b, middle) && word(a, last) == word(b, last)
