@@ -15,6 +15,7 @@
 //! a bad session token is `400 InvalidToken`; the path is canonicalised decode-then-encode.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use hmac::{Hmac, Mac};
 use proptest::prelude::*;
@@ -3435,8 +3436,8 @@ fn temporary_credentials_can_be_revoked_and_replaced() {
 /// A store that counts its lookups, with a generation the test controls (or none).
 struct CountingStore {
     inner: InMemoryCredentials,
-    lookups: std::sync::atomic::AtomicUsize,
-    generation: Option<std::sync::atomic::AtomicU64>,
+    lookups: AtomicUsize,
+    generation: Option<AtomicU64>,
 }
 
 impl CountingStore {
@@ -3449,27 +3450,24 @@ impl CountingStore {
     }
 
     fn lookups(&self) -> usize {
-        self.lookups.load(std::sync::atomic::Ordering::SeqCst)
+        self.lookups.load(Ordering::SeqCst)
     }
 
     fn bump(&self) {
         if let Some(g) = &self.generation {
-            g.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            g.fetch_add(1, Ordering::SeqCst);
         }
     }
 }
 
 impl CredentialStore for CountingStore {
     fn lookup(&self, access_key_id: &str, found: &mut dyn FnMut(&StoredCredential)) {
-        self.lookups
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.lookup(access_key_id, found);
     }
 
     fn generation(&self) -> Option<u64> {
-        self.generation
-            .as_ref()
-            .map(|g| g.load(std::sync::atomic::Ordering::SeqCst))
+        self.generation.as_ref().map(|g| g.load(Ordering::SeqCst))
     }
 }
 
