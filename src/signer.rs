@@ -282,6 +282,7 @@ impl Signer {
                     query: QueryInput::Wire(&query, None),
                     signed_names: names.iter(),
                     signed_names_lowercase: false,
+                    signed_list: None,
                     headers: &headers,
                     payload: &payload,
                 },

@@ -64,7 +64,7 @@ pub(crate) struct Buffered<'s, S: Sink, const N: usize> {
 }
 
 impl<S: Sink, const N: usize> Sink for Buffered<'_, S, N> {
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         self.bytes(bytes);
     }
@@ -95,7 +95,7 @@ impl<'s, S: Sink, const N: usize> Buffered<'s, S, N> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
         if bytes.len() > self.buf.remaining_capacity() {
             self.flush();

@@ -1355,6 +1355,10 @@ fn rule_08_authorization_header_grammar_is_strict() {
             format!("AWS4-HMAC-SHA256 Credential={c},\tSignedHeaders={h},\tSignature={s}"),
         ),
         (
+            "tab instead of a comma",
+            format!("AWS4-HMAC-SHA256 Credential={c}\tSignedHeaders={h}, Signature={s}"),
+        ),
+        (
             // Not an access key id that is unknown: no tab anywhere.
             "tab in a value",
             format!("AWS4-HMAC-SHA256 Credential=\t{c}, SignedHeaders={h}, Signature={s}"),

@@ -10,7 +10,8 @@ use crate::sink::Sink;
 /// names mostly arrive in the case they are looked up in.
 #[inline]
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && (a == b || a.eq_ignore_ascii_case(b))
+    a.len() == b.len()
+        && (crate::encoding::short_eq(a.as_bytes(), b.as_bytes()) || a.eq_ignore_ascii_case(b))
 }
 
 /// Request headers, in arrival order, names in any case.
@@ -169,16 +170,26 @@ pub(crate) fn validate_value(value: &[u8]) -> Result<(), BadValue> {
 /// and folded byte by byte.
 #[inline]
 fn is_plain_value(value: &[u8]) -> bool {
-    let visible = |b: u8| b.wrapping_sub(b'!') < 0x5e;
-    // Each byte after the first: visible, or a space after a visible byte.
-    let inner = value
-        .iter()
-        .zip(value.get(1..).unwrap_or_default())
-        .fold(true, |ok, (&before, &b)| {
-            ok & (visible(b) | ((b == b' ') & visible(before)))
-        });
-    let trimmed = value.first().is_none_or(|&b| visible(b)) && value.last() != Some(&b' ');
-    inner && trimmed && value.len() <= MAX_HEADER_VALUE_LEN
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Eight bytes at a time (the last word padded with a visible byte): any byte below a
+    // space, DEL or non-ASCII; any space followed by a space, within a word or across two.
+    let mut bad = 0u64;
+    let mut previous_spaces = 0u64;
+    let mut at = 0usize;
+    while at < value.len() {
+        let word = crate::encoding::word_at(value, at, b'a');
+        let spaces = crate::encoding::bytes_equal(word, b' ');
+        bad |= (word.wrapping_sub(ONES.wrapping_mul(0x20)) & !word & HIGH)
+            | (word & HIGH)
+            | crate::encoding::bytes_equal(word, 0x7f)
+            | (spaces & (spaces >> 8))
+            | ((previous_spaces >> 56) & spaces);
+        previous_spaces = spaces;
+        at = at.saturating_add(8);
+    }
+    let trimmed = value.first() != Some(&b' ') && value.last() != Some(&b' ');
+    bad == 0 && trimmed && value.len() <= MAX_HEADER_VALUE_LEN
 }
 
 /// Writes a value trimmed, with every run of SP/HT/CR/LF folded to one space: in one piece
@@ -289,7 +300,7 @@ mod tests {
                     8 => proptest::sample::select(vec![b' ', b'a', b'~', b'!']),
                     1 => proptest::sample::select(vec![b'\t', b'\n', 0u8, 0x7f, 0x80, 0xff]),
                 ],
-                0..12,
+                0..20,
             ),
         ) {
             let valid = validate_value(&value).is_ok();
@@ -306,6 +317,27 @@ mod tests {
             write_value(&value, &mut written);
             proptest::prop_assert_eq!(written, folded, "{:?}", value);
         }
+    }
+
+    #[test]
+    fn plain_values_are_told_at_every_position_of_every_word() {
+        // Eight bytes are looked at together: a double space, a control byte, DEL or a
+        // non-ASCII byte must be seen in any lane, and a double space across two words.
+        for len in 3..=26 {
+            for at in 1..len - 2 {
+                let mut value = vec![b'a'; len];
+                value[at] = b' ';
+                assert!(is_plain_value(&value), "{len} {at}");
+                value[at + 1] = b' ';
+                assert!(!is_plain_value(&value), "double space {len} {at}");
+                for bad in [0u8, b'\t', 0x1f, 0x7f, 0x80, 0xff] {
+                    let mut value = vec![b'a'; len];
+                    value[at] = bad;
+                    assert!(!is_plain_value(&value), "{bad:#x} {len} {at}");
+                }
+            }
+        }
+        assert!(!is_plain_value(b" a") && !is_plain_value(b"a ") && is_plain_value(b""));
     }
 
     #[test]

@@ -207,6 +207,9 @@ pub(crate) struct Parts<'p, 'a, H: Headers + ?Sized, N> {
     pub(crate) signed_names: N,
     /// Whether `signed_names` are lowercase already (see [`headers::write_name`]).
     pub(crate) signed_names_lowercase: bool,
+    /// The `SignedHeaders` line itself, when it is `signed_names` lowercase and joined by `;`
+    /// already (a verifier's checked list): written in one piece rather than name by name.
+    pub(crate) signed_list: Option<&'p str>,
     pub(crate) headers: &'p H,
     pub(crate) payload: &'p PayloadHash,
 }
@@ -232,20 +235,23 @@ where
     S: Sink,
 {
     sink.put(parts.method.as_bytes());
-    sink.put(b"\n");
+    sink.byte(b'\n');
     write_canonical_uri(&parts.path, parts.uri_encoding, sink)?;
-    sink.put(b"\n");
+    sink.byte(b'\n');
     match parts.query {
         QueryInput::Wire(q, skip) => q.write_canonical(skip, sink),
         QueryInput::WireAsIs(q, skip) => q.write_as_is(skip, sink),
     }
-    sink.put(b"\n");
+    sink.byte(b'\n');
     let lowercase = parts.signed_names_lowercase;
     let missing =
         write_canonical_headers(parts.signed_names.clone(), lowercase, parts.headers, sink)?;
-    sink.put(b"\n");
-    write_signed_header_list(parts.signed_names.clone(), lowercase, sink);
-    sink.put(b"\n");
+    sink.byte(b'\n');
+    match parts.signed_list {
+        Some(list) => sink.put(list.as_bytes()),
+        None => write_signed_header_list(parts.signed_names.clone(), lowercase, sink),
+    }
+    sink.byte(b'\n');
     sink.put(parts.payload.as_bytes());
     Ok(missing)
 }
@@ -327,6 +333,7 @@ pub fn canonical_request(
             query: QueryInput::Wire(&query, None),
             signed_names: names.iter(),
             signed_names_lowercase: false,
+            signed_list: None,
             headers: request.headers,
             payload: &request.payload,
         },

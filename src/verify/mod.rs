@@ -144,15 +144,23 @@ use crate::canonical::{PRESIGN_PARAMS, SIGV2_PARAMS};
 /// Which of `params` (names without `%`, `+` or space) the decoded `wire` name equals ignoring
 /// ASCII case, and whether it also equals it exactly. One scan of the name for `%`: without
 /// escapes, the wire text is the decoded text as far as these names can tell.
+#[inline(always)]
 fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static str, bool)> {
-    // The common case, an exact match, first: no two names here have both the same length and
-    // the same seventh byte, so one comparison settles it.
+    // The common case, an exact match, first (inlined: every query name comes through here):
+    // no two names here have both the same length and the same seventh byte, so one
+    // comparison settles it.
     let probe = |p: &&str| p.len() == wire.len() && p.as_bytes().get(6) == wire.as_bytes().get(6);
     if let Some((i, &p)) = params.iter().enumerate().find(|(_, p)| probe(p)) {
-        if short_eq(p.as_bytes(), wire.as_bytes()) {
+        if crate::encoding::short_eq(p.as_bytes(), wire.as_bytes()) {
             return Some((i, p, true));
         }
     }
+    match_param_inexact(wire, params)
+}
+
+/// [`match_param`] past an exact match: case variants and escapes.
+#[inline(never)]
+fn match_param_inexact(wire: &str, params: &[&'static str]) -> Option<(usize, &'static str, bool)> {
     // Every name here has 9 bytes or more; most wire names differ from all in their first
     // letter (an escape aside).
     let lower_first = |s: &str| s.as_bytes().first().map_or(0, |b| b | 0x20);
@@ -170,22 +178,6 @@ fn match_param(wire: &str, params: &[&'static str]) -> Option<(usize, &'static s
         .iter()
         .position(|p| decoded_eq_ignore_case(wire, p))
         .and_then(|i| params.get(i).map(|&p| (i, p, decoded_eq(wire, p))))
-}
-
-/// `a == b`, for the 8 to 24 bytes of an auth parameter name in three overlapping word
-/// comparisons rather than a library call (other lengths compare the usual way).
-#[inline]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    let len = a.len();
-    if len != b.len() || !(8..=24).contains(&len) {
-        return a == b;
-    }
-    // Bytes 0..8, 8..16 (capped at the end) and the last eight: every byte of up to 24, each
-    // word whole (no padding used).
-    let word = |s: &[u8], at: usize| crate::encoding::word_at(s, at, 0);
-    let middle = 8.min(len.saturating_sub(8));
-    let last = len.saturating_sub(8);
-    word(a, 0) == word(b, 0) && word(a, middle) == word(b, middle) && word(a, last) == word(b, last)
 }
 
 fn decoded_eq_ignore_case(wire: &str, name: &str) -> bool {
@@ -1124,6 +1116,11 @@ impl<S: CredentialStore> Verifier<S> {
             signed_names: names.iter().copied(),
             // Checked lowercase tokens (`SignedHeaderList::validate`).
             signed_names_lowercase: true,
+            // The list as sent is those names joined by `;` (checked above) unless it came from
+            // a query with escapes (`%3B`): then it is written name by name.
+            signed_list: (!parsed.signed_headers.encoded
+                || !parsed.signed_headers.text.contains('%'))
+            .then_some(parsed.signed_headers.text),
             headers: &headers,
             payload: &parsed.payload,
         };
@@ -1477,14 +1474,12 @@ fn parse_amz(wire: &[u8], encoded: bool) -> Option<(SigningTime, crate::AmzDate)
     Some((time, crate::AmzDate::from_parsed(buf)))
 }
 
-/// `name=value` up to the next `,` (after optional spaces); returns the value and the rest.
-fn auth_component<'v>(text: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
-    let text = text.trim_start_matches(' ');
-    let after = text.strip_prefix(name)?.strip_prefix('=')?;
-    Some(match memchr::memchr(b',', after.as_bytes()) {
-        Some(i) => (after.get(..i)?, after.get(i.saturating_add(1)..)?),
-        None => (after, ""),
-    })
+/// The value of `component` (`name=value`, after optional spaces), if it has that name.
+fn auth_component<'v>(component: &'v str, name: &str) -> Option<&'v str> {
+    component
+        .trim_start_matches(' ')
+        .strip_prefix(name)?
+        .strip_prefix('=')
 }
 
 fn parse_header_auth<'h>(
@@ -1505,11 +1500,31 @@ fn parse_header_auth<'h>(
     let grammar = || {
         malformed("expected \"AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…\"".into())
     };
-    let (credential, rest) = auth_component(rest, "Credential").ok_or_else(grammar)?;
-    let (signed, rest) = auth_component(rest, "SignedHeaders").ok_or_else(grammar)?;
-    let (signature, rest) = auth_component(rest, "Signature").ok_or_else(grammar)?;
-    let tab = memchr::memchr(b'\t', value.as_bytes()).is_some();
-    if !rest.is_empty() || signature.is_empty() || tab || value.ends_with(',') {
+    // Exactly two commas and no tab, found in one vector search.
+    let mut commas = [0usize; 2];
+    let mut found = 0usize;
+    for i in memchr::memchr2_iter(b',', b'\t', rest.as_bytes()) {
+        match commas.get_mut(found) {
+            Some(comma) if rest.as_bytes().get(i) == Some(&b',') => *comma = i,
+            _ => return Err(grammar()),
+        }
+        found = found.saturating_add(1);
+    }
+    if found != 2 {
+        return Err(grammar());
+    }
+    let [first, second] = commas;
+    // Commas are ASCII: the offsets are character boundaries.
+    let component =
+        |from: usize, to: usize, name| rest.get(from..to).and_then(|c| auth_component(c, name));
+    let (Some(credential), Some(signed), Some(signature)) = (
+        component(0, first, "Credential"),
+        component(first.saturating_add(1), second, "SignedHeaders"),
+        component(second.saturating_add(1), rest.len(), "Signature"),
+    ) else {
+        return Err(grammar());
+    };
+    if signature.is_empty() {
         return Err(grammar());
     }
     if credential.is_empty() || signed.is_empty() {
@@ -1627,22 +1642,6 @@ mod tests {
         ] {
             assert_eq!(read(bad, true), None, "{bad}");
             assert_eq!(read(bad, false), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn short_eq_is_equality() {
-        let text: Vec<u8> = (b'a'..=b'z').chain(b'A'..=b'Z').collect();
-        for len in 0..=30 {
-            let a = &text[..len];
-            assert!(short_eq(a, a));
-            assert!(!short_eq(a, &text[..len + 1]) && !short_eq(&text[..len + 1], a));
-            // A difference at each position, in each direction.
-            for at in 0..len {
-                let mut b = a.to_vec();
-                b[at] ^= 0x20;
-                assert!(!short_eq(a, &b) && !short_eq(&b, a), "{len} {at}");
-            }
         }
     }
 
