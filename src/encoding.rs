@@ -348,15 +348,36 @@ pub(crate) fn word_at(bytes: &[u8], at: usize, pad: u8) -> u64 {
     u64::from_le_bytes(word)
 }
 
+/// One in every byte of a word.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a word: where the byte-wise tests below answer.
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+
 /// The bytes of the little-endian `word` equal to `c`: the high bit of each such byte set,
 /// every other bit clear (eight bytes at a time, without branches or false positives).
 #[inline(always)]
 pub(crate) fn bytes_equal(word: u64, c: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const ONES: u64 = 0x0101_0101_0101_0101;
     let x = word ^ ONES.wrapping_mul(u64::from(c));
     // A byte of `x` is zero exactly when its high bit ends up set (no carries between bytes).
     !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// The bytes of `word` that are at least `m` (at most 0x80): the high bit of each set. Exact
+/// when every byte is below 0x80; callers refuse a word with any other byte (`word & HIGH`),
+/// whose carries may spill into the next byte.
+#[inline(always)]
+pub(crate) fn bytes_at_least(word: u64, m: u8) -> u64 {
+    word.wrapping_add(ONES.wrapping_mul(0x80u64.wrapping_sub(u64::from(m)))) & HIGH
+}
+
+/// The bytes of `word` that are at most `n` (below 0x80): the high bit of each set. Exact on
+/// the same terms as [`bytes_at_least`].
+#[inline(always)]
+pub(crate) fn bytes_at_most(word: u64, n: u8) -> u64 {
+    ONES.wrapping_mul(0x80u64.wrapping_add(u64::from(n)))
+        .wrapping_sub(word)
+        & HIGH
 }
 
 /// Writes the canonical encoding of raw bytes: the text itself when the rule keeps every byte
@@ -525,6 +546,31 @@ mod tests {
         let mut out = Vec::new();
         write_canonical(text, rule, &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn byte_range_tests_answer_for_every_ascii_byte_in_every_lane() {
+        for lane in 0..8 {
+            for b in 0..0x80u8 {
+                // The other lanes hold bytes on either side of every bound tried.
+                let mut bytes = [0x00, 0x7f, b'0', b'a', b'~', b' ', b'9', b'f'];
+                bytes[lane] = b;
+                let word = u64::from_le_bytes(bytes);
+                for bound in [0x20, 0x30, 0x39, 0x61, 0x66, 0x7e] {
+                    let at_least = bytes_at_least(word, bound);
+                    let at_most = bytes_at_most(word, bound);
+                    for (k, &other) in bytes.iter().enumerate() {
+                        let bit = 0x80u64 << (8 * k);
+                        assert_eq!(
+                            at_least & bit != 0,
+                            other >= bound,
+                            "{lane} {b} {bound} {k}"
+                        );
+                        assert_eq!(at_most & bit != 0, other <= bound, "{lane} {b} {bound} {k}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

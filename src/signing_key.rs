@@ -176,14 +176,7 @@ impl Signature {
 /// Decodes exactly 64 lowercase hex digits (what a signature must be), eight at a time and
 /// without branching on the digits.
 pub(crate) fn decode_lower_hex32(text: &str) -> Option<[u8; 32]> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // For bytes below 0x80 (checked), the high bit of each byte of `at_least(w, m)` says
-    // byte >= m, of `at_most(w, n)` byte <= n: no carry or borrow crosses a byte.
-    let at_least =
-        |w: u64, m: u64| w.wrapping_add(ONES.wrapping_mul(0x80u64.wrapping_sub(m))) & HIGH;
-    let at_most =
-        |w: u64, n: u64| ONES.wrapping_mul(0x80u64.wrapping_add(n)).wrapping_sub(w) & HIGH;
+    use crate::encoding::{HIGH, ONES, bytes_at_least as at_least, bytes_at_most as at_most};
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
         return None;

@@ -170,19 +170,19 @@ pub(crate) fn validate_value(value: &[u8]) -> Result<(), BadValue> {
 /// and folded byte by byte.
 #[inline]
 fn is_plain_value(value: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Eight bytes at a time (the last word padded with a visible byte): any byte below a
-    // space, DEL or non-ASCII; any space followed by a space, within a word or across two.
+    use crate::encoding::{HIGH, bytes_at_least, bytes_at_most, bytes_equal, word_at};
+    // Eight bytes at a time (the last word padded with a visible byte): any byte outside
+    // space..=`~` (non-ASCII first: the range test is exact only without it); any space
+    // followed by a space, within a word or across two.
     let mut bad = 0u64;
     let mut previous_spaces = 0u64;
     let mut at = 0usize;
     while at < value.len() {
-        let word = crate::encoding::word_at(value, at, b'a');
-        let spaces = crate::encoding::bytes_equal(word, b' ');
-        bad |= (word.wrapping_sub(ONES.wrapping_mul(0x20)) & !word & HIGH)
-            | (word & HIGH)
-            | crate::encoding::bytes_equal(word, 0x7f)
+        let word = word_at(value, at, b'a');
+        let spaces = bytes_equal(word, b' ');
+        let printable = bytes_at_least(word, b' ') & bytes_at_most(word, b'~');
+        bad |= (word & HIGH)
+            | (printable ^ HIGH)
             | (spaces & (spaces >> 8))
             | ((previous_spaces >> 56) & spaces);
         previous_spaces = spaces;
