@@ -3,7 +3,9 @@
 //! `cargo bench --bench vs_peers`. Benchmarks are named `<case>/<implementation>`, with
 //! implementations `presign`, `aws-sigv4`, `rusty-s3` and `floor`; `scripts/benchmarks_table.py`
 //! turns criterion's output into BENCHMARKS.md. Every case is checked once, before anything is
-//! timed, to produce the same signature in every implementation.
+//! timed, to produce the same signature in every implementation. `verify_query_refused` and
+//! `verify_header_refused` time the verification cases refused at their time window (checked
+//! once to give that error): every check before the hashing, and no hashing.
 
 mod common;
 
@@ -70,6 +72,63 @@ fn verify_cases(c: &mut Criterion) {
         })
     });
     group.bench_function("floor", |b| b.iter(|| black_box(&header_floor).sign()));
+    group.finish();
+
+    // The same requests refused at the time window: what every check before the hashing
+    // costs (a server pays it for every request it turns away there).
+    refused(
+        c,
+        "verify_query_refused",
+        (
+            &verifier,
+            &query.target,
+            &query.headers[..],
+            expired_query_time(),
+        ),
+        |e| matches!(e, presign::verify::VerifyError::Expired { .. }),
+    );
+    refused(
+        c,
+        "verify_header_refused",
+        (
+            &verifier,
+            header.target,
+            &header.headers[..],
+            skewed_header_time(),
+        ),
+        |e| matches!(e, presign::verify::VerifyError::RequestTimeTooSkewed { .. }),
+    );
+}
+
+/// Times `request` (verifier, target, headers, time), which the verifier must refuse with the
+/// error `expected` accepts.
+fn refused<H: presign::Headers + ?Sized>(
+    c: &mut Criterion,
+    case: &str,
+    request: (
+        &presign::verify::Verifier<presign::verify::InMemoryCredentials>,
+        &str,
+        &H,
+        presign::SigningTime,
+    ),
+    expected: fn(&presign::verify::VerifyError) -> bool,
+) {
+    let (verifier, target, headers, now) = request;
+    assert!(
+        expected(&verify_refused(verifier, target, headers, now)),
+        "{case}"
+    );
+    let mut group = c.benchmark_group(case);
+    group.bench_function("presign", |b| {
+        b.iter(|| {
+            verify_refused(
+                black_box(verifier),
+                black_box(target),
+                black_box(headers),
+                black_box(now),
+            )
+        })
+    });
     group.finish();
 }
 

@@ -74,6 +74,16 @@ fn main() {
     );
     let header_floor = header.floor();
     counts.insert("verify_header/floor".into(), warm(|| header_floor.sign()));
+    let expired = expired_query_time();
+    counts.insert(
+        "verify_query_refused/presign".into(),
+        warm(|| verify_refused(&verifier, &query.target, &query.headers[..], expired)),
+    );
+    let skewed = skewed_header_time();
+    counts.insert(
+        "verify_header_refused/presign".into(),
+        warm(|| verify_refused(&verifier, header.target, &header.headers[..], skewed)),
+    );
 
     let scope = Scope::new(time.date(), REGION, "s3").expect("scope");
     counts.insert(

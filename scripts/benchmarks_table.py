@@ -32,6 +32,8 @@ import sys
 
 PRESIGN_CASES = ["get_doc", "put_token", "get_long_key", "upload_part"]
 VERIFY_CASES = ["verify_query", "verify_header"]
+# Each verification case refused at its time window, before any hashing.
+REFUSED_CASES = {"verify_query": "verify_query_refused", "verify_header": "verify_header_refused"}
 IMPLEMENTATIONS = ["presign", "aws-sigv4", "rusty-s3", "floor"]
 CASE_TEXT = {
     "get_doc": "GET, the S3 documentation's presigned example (`/test.txt`, 86400 s)",
@@ -41,6 +43,8 @@ CASE_TEXT = {
     "verify_query": "verify the presigned `get_doc` URL",
     "verify_header": "verify the S3 documentation's header-signed GET (`Range`)",
     "signing_key": "derive the signing key (4 HMACs)",
+    "verify_query_refused": "the `verify_query` URL one minute after it expired",
+    "verify_header_refused": "the `verify_header` request an hour after it was signed (the clock skew allowed is 15 minutes)",
 }
 COMMAND = (
     "rm -rf target/bench-runs  # every saved run below is counted\n"
@@ -285,6 +289,35 @@ def main():
     w("")
     for case in VERIFY_CASES:
         w(f"- `{case}`: {CASE_TEXT[case]}.")
+    w("")
+
+    w("### Refused before any hashing")
+    w("")
+    w(
+        "The same requests, refused at the time window: every check that comes before the "
+        "hashing runs (the query split, the auth parameters, the credential and scope, the "
+        "signed-header list, the unsigned `x-amz-*` headers, the time), and nothing is hashed. "
+        "What a server pays for each request it turns away there, and how much of a "
+        "verification's time over its floor those checks are (the rest is the key lookup, "
+        "writing the canonical request and string to sign, and the comparison)."
+    )
+    w("")
+    w("| case | implementation | median | allocations | × floor | of the verification's time over its floor |")
+    w("|---|---|---:|---:|---:|---:|")
+    for case in VERIFY_CASES:
+        refused = REFUSED_CASES[case]
+        m = median(refused, "presign")
+        if m is None:
+            continue
+        f = median(case, "floor")
+        v = median(case, "presign")
+        share = f"{m / (v - f) * 100:.0f} %" if f and v and v > f else "–"
+        alloc = allocs.get(f"{refused}/presign", "–")
+        w(f"| `{refused}` | presign | {fmt_time(m)} | {alloc} | {fmt_ratio(m / f) if f else '–'} | {share} |")
+    w("")
+    for case in VERIFY_CASES:
+        refused = REFUSED_CASES[case]
+        w(f"- `{refused}`: {CASE_TEXT[refused]}; `× floor` is over `{case}`'s floor.")
     w("")
 
     w("## Signing-key derivation")

@@ -7,7 +7,8 @@
 //! - presign through the typed S3 builders: one allocation too (their query and header lists,
 //!   numbers, metadata header names and the virtual host live on the stack);
 //! - verification of a presigned URL or a header-signed request within the documented limits:
-//!   no allocation once the derived key is cached.
+//!   no allocation once the derived key is cached, nor when it is refused for its time
+//!   (expired, or too far from the server's clock).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -19,6 +20,7 @@ use presign::s3::{
     AddressingStyle, Bucket, ChecksumAlgorithm, CreateMultipartUpload, Endpoint, GetObject,
     ListObjectsV2, PutObject, UploadPart,
 };
+use presign::verify::VerifyError;
 use presign::{Credentials, Error, Expiry, PresignRequest, PresignedRequest, Signer, SigningTime};
 
 #[global_allocator]
@@ -155,4 +157,15 @@ fn verifying_allocates_nothing_once_the_key_is_cached() {
     verify_header(&verifier, &header, now);
     let n = counting::count(|| verify_header(&verifier, &header, now).signature());
     assert_eq!(n, 0, "verify_header");
+
+    // Refused at the time window (the cases `benches/vs_peers.rs` times): nothing allocated
+    // either, the error included.
+    let expired = expired_query_time();
+    let refuse = || verify_refused(&verifier, &query.target, &query.headers[..], expired);
+    assert!(matches!(refuse(), VerifyError::Expired { .. }));
+    assert_eq!(counting::count(refuse), 0, "verify_query refused");
+    let skewed = skewed_header_time();
+    let refuse = || verify_refused(&verifier, header.target, &header.headers[..], skewed);
+    assert!(matches!(refuse(), VerifyError::RequestTimeTooSkewed { .. }));
+    assert_eq!(counting::count(refuse), 0, "verify_header refused");
 }

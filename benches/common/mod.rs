@@ -514,6 +514,33 @@ pub fn verify_header<'r>(
     verifier.verify(&incoming, now).expect("verifies")
 }
 
+/// One minute after the presigned `get_doc` URL expired: the verifier refuses it at the time
+/// window, after every check that comes before hashing, and hashes nothing.
+pub fn expired_query_time() -> SigningTime {
+    signing_time().add_seconds(86_400 + 60)
+}
+
+/// An hour after the header-signed request was signed, past the 15-minute clock skew: refused
+/// at the time window, after every check that comes before hashing.
+pub fn skewed_header_time() -> SigningTime {
+    signing_time().add_seconds(3_600)
+}
+
+/// `request` (target and headers) verified at `now`, which must refuse it.
+#[inline]
+pub fn verify_refused<H: presign::Headers + ?Sized>(
+    verifier: &Verifier<InMemoryCredentials>,
+    target: &str,
+    headers: &H,
+    now: SigningTime,
+) -> presign::verify::VerifyError {
+    let incoming = IncomingRequest::new("GET", target, headers);
+    match verifier.verify(&incoming, now) {
+        Ok(_) => panic!("verified a request it must refuse"),
+        Err(e) => e,
+    }
+}
+
 // ------------------------------------------------------------------------- signing keys
 
 #[inline]
