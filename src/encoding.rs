@@ -335,17 +335,26 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
 /// past the end.
 #[inline(always)]
 pub(crate) fn word_at(bytes: &[u8], at: usize, pad: u8) -> u64 {
-    let mut word = [pad; 8];
-    match bytes.get(at..at.saturating_add(8)) {
-        Some(full) => word.copy_from_slice(full),
+    u64::from_le_bytes(chunk_at(bytes, at, pad))
+}
+
+/// The `N` bytes of `bytes` from `at`, `pad` standing in for those past the end.
+#[inline(always)]
+pub(crate) fn chunk_at<const N: usize>(bytes: &[u8], at: usize, pad: u8) -> [u8; N] {
+    match bytes
+        .get(at..at.saturating_add(N))
+        .and_then(|full| <&[u8; N]>::try_from(full).ok())
+    {
+        Some(full) => *full,
         None => {
+            let mut chunk = [pad; N];
             let rest = bytes.get(at..).unwrap_or_default();
-            if let Some(dst) = word.get_mut(..rest.len()) {
+            if let Some(dst) = chunk.get_mut(..rest.len()) {
                 dst.copy_from_slice(rest);
             }
+            chunk
         }
     }
-    u64::from_le_bytes(word)
 }
 
 /// One in every byte of a word.
@@ -541,6 +550,22 @@ impl<'a> Component<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_are_the_bytes_there_then_padding() {
+        let bytes: Vec<u8> = (1..=40).collect();
+        for at in 0..=45 {
+            let expected: Vec<u8> = (0..16)
+                .map(|k| bytes.get(at + k).copied().unwrap_or(b'a'))
+                .collect();
+            assert_eq!(chunk_at::<16>(&bytes, at, b'a').to_vec(), expected, "{at}");
+            let word = expected
+                .get(..8)
+                .map(|w| w.iter().rev().fold(0u64, |acc, &b| acc << 8 | u64::from(b)));
+            assert_eq!(Some(word_at(&bytes, at, b'a')), word, "{at}");
+        }
+        assert_eq!(chunk_at::<8>(&[], usize::MAX, 7), [7; 8]);
+    }
 
     fn canon(text: Text<'_>, rule: Rule) -> String {
         let mut out = Vec::new();
