@@ -214,20 +214,8 @@ impl ChecksumValue {
     /// Parses a received value: padded standard base64 of exactly the algorithm's digest
     /// length. Anything else (wrong length, URL-safe alphabet, missing padding) is `None`.
     pub fn from_base64(algorithm: ChecksumAlgorithm, text: &str) -> Option<Self> {
-        if text.len() != algorithm.base64_len() {
-            return None;
-        }
-        let mut bytes = [0u8; 33];
-        let n = STANDARD.decode_slice(text, &mut bytes).ok()?;
-        if n != algorithm.digest_len() {
-            return None;
-        }
-        let mut value = ChecksumValue {
-            algorithm,
-            bytes: [0; 32],
-        };
-        value.set(bytes.get(..n)?);
-        Some(value)
+        let bytes = decode_base64_exact(text, algorithm.digest_len())?;
+        Some(ChecksumValue { algorithm, bytes })
     }
 
     /// The algorithm.
@@ -260,6 +248,26 @@ impl fmt::Display for ChecksumValue {
     }
 }
 
+/// The `len` bytes (at most 32, the rest zero) that `text` encodes as padded standard base64
+/// with no stray bits, or `None` when it is not exactly that: the one check of every base64
+/// value S3 carries in a header (checksums, `Content-MD5`, the SSE-C key and its MD5).
+pub(crate) fn decode_base64_exact(text: &str, len: usize) -> Option<[u8; 32]> {
+    // Padded base64 of `len` bytes has exactly this many characters; it also bounds the
+    // decoding below.
+    if Some(text.len()) != len.div_ceil(3).checked_mul(4) {
+        return None;
+    }
+    // `decode_slice` asks for room for its estimate, 3 bytes per 4 characters: 33 for 32.
+    let mut decoded = [0u8; 33];
+    let n = STANDARD.decode_slice(text, &mut decoded).ok()?;
+    if n != len {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    bytes.get_mut(..n)?.copy_from_slice(decoded.get(..n)?);
+    Some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +276,42 @@ mod tests {
         let mut c = Checksum::new(alg);
         c.update(body);
         c.finalize().to_base64()
+    }
+
+    #[test]
+    fn base64_values_decode_to_exactly_their_length() {
+        let md5_of_empty = [
+            0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04, 0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8,
+            0x42, 0x7e,
+        ];
+        let decoded = decode_base64_exact("1B2M2Y8AsgTpgAmY7PhCfg==", 16);
+        assert_eq!(
+            decoded.as_ref().and_then(|b| b.get(..16)),
+            Some(&md5_of_empty[..])
+        );
+        assert_eq!(
+            decoded.as_ref().and_then(|b| b.get(16..)),
+            Some(&[0u8; 16][..])
+        );
+        assert_eq!(decode_base64_exact("AAAAAA==", 4), Some([0; 32]));
+        assert!(decode_base64_exact("AAAA", 3).is_some());
+        assert!(decode_base64_exact("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=", 32).is_some());
+        for (text, len) in [
+            ("1B2M2Y8AsgTpgAmY7PhCfg=", 16),  // one padding character short
+            ("1B2M2Y8AsgTpgAmY7PhCf===", 16), // padding where a digit belongs
+            ("1B2M2Y8AsgTpgAmY7PhC-g==", 16), // URL-safe alphabet
+            ("1B2M2Y8AsgTpgAmY7PhCfg==", 15), // the base64 of another length
+            ("1B2M2Y8AsgTpgAmY7PhCfg==", 17),
+            ("AAAAAB==", 4), // stray bits after the last byte
+            ("", 16),
+            ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 36), // longer than 32 bytes
+        ] {
+            assert_eq!(
+                decode_base64_exact(text, len),
+                None,
+                "{text:?} as {len} bytes"
+            );
+        }
     }
 
     #[test]

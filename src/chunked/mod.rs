@@ -145,6 +145,7 @@ mod checksum;
 mod decode;
 mod encode;
 
+pub(crate) use checksum::decode_base64_exact;
 pub use checksum::{Checksum, ChecksumAlgorithm, ChecksumValue};
 pub use decode::{ChunkedDecoder, DecodeSummary, DecoderConfig, PayloadSink, Seed};
 pub use encode::{ChunkedEncoder, ChunkedUpload, SeedHeaders};

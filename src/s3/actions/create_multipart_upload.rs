@@ -72,7 +72,7 @@ impl<'a> CreateMultipartUpload<'a> {
         self.attributes.push_to(&metadata, headers)?;
         headers.opt(
             "x-amz-checksum-algorithm",
-            self.checksum_algorithm.map(ChecksumAlgorithm::as_str),
+            self.checksum_algorithm.map(ChecksumAlgorithm::name),
         )?;
         request.presign(signer, time, expires)
     }

@@ -22,6 +22,8 @@ mod put_object;
 mod upload_part;
 
 pub use abort_multipart_upload::AbortMultipartUpload;
+// One checksum type for the builders and aws-chunked trailers alike.
+pub use crate::chunked::ChecksumAlgorithm;
 pub use complete_multipart_upload::CompleteMultipartUpload;
 pub use create_multipart_upload::CreateMultipartUpload;
 pub use delete_object::DeleteObject;
@@ -33,6 +35,7 @@ pub use put_object::PutObject;
 pub use upload_part::UploadPart;
 
 use crate::canonical::is_token;
+use crate::chunked::decode_base64_exact;
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
 use crate::s3::{AddressingStyle, Bucket, Endpoint, validate_key};
 use crate::{Error, Expiry, PayloadHash, PresignRequest, PresignedRequest, Signer, SigningTime};
@@ -47,62 +50,6 @@ const MAX_PAIRS: usize = if MAX_QUERY_PAIRS > MAX_SIGNED_HEADERS {
 
 /// The most user-defined metadata S3 stores: 2 KB of names and values (UTF-8 bytes).
 pub const MAX_METADATA_BYTES: usize = 2048;
-
-/// A checksum algorithm of the S3 additional-checksums feature.
-///
-/// ```
-/// use presign::s3::ChecksumAlgorithm;
-/// assert_eq!(ChecksumAlgorithm::Crc64Nvme.as_str(), "CRC64NVME");
-/// assert_eq!(ChecksumAlgorithm::Sha256.header_name(), "x-amz-checksum-sha256");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChecksumAlgorithm {
-    /// CRC-32 (4 bytes).
-    Crc32,
-    /// CRC-32C (4 bytes).
-    Crc32c,
-    /// CRC-64/NVME (8 bytes).
-    Crc64Nvme,
-    /// SHA-1 (20 bytes).
-    Sha1,
-    /// SHA-256 (32 bytes).
-    Sha256,
-}
-
-impl ChecksumAlgorithm {
-    /// The name S3 uses in `x-amz-sdk-checksum-algorithm` / `x-amz-checksum-algorithm`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChecksumAlgorithm::Crc32 => "CRC32",
-            ChecksumAlgorithm::Crc32c => "CRC32C",
-            ChecksumAlgorithm::Crc64Nvme => "CRC64NVME",
-            ChecksumAlgorithm::Sha1 => "SHA1",
-            ChecksumAlgorithm::Sha256 => "SHA256",
-        }
-    }
-
-    /// The header that carries a checksum of this algorithm (`x-amz-checksum-crc32`, …).
-    pub fn header_name(self) -> &'static str {
-        match self {
-            ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
-            ChecksumAlgorithm::Crc32c => "x-amz-checksum-crc32c",
-            ChecksumAlgorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
-            ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
-            ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
-        }
-    }
-
-    /// Length of the digest in bytes.
-    pub fn digest_len(self) -> usize {
-        match self {
-            ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 4,
-            ChecksumAlgorithm::Crc64Nvme => 8,
-            ChecksumAlgorithm::Sha1 => 20,
-            ChecksumAlgorithm::Sha256 => 32,
-        }
-    }
-}
 
 /// A server-side encryption key provided by the customer (SSE-C): the base64 of a 256-bit
 /// AES key and the base64 of its MD5. Signed as the three
@@ -124,16 +71,17 @@ pub struct SseCustomerKey<'a> {
 }
 
 impl<'a> SseCustomerKey<'a> {
-    /// From the base64 key (32 bytes) and the base64 of its MD5 (16 bytes). Only the lengths
-    /// and the alphabet are checked: the MD5 is the caller's to compute.
+    /// From the base64 key (32 bytes) and the base64 of its MD5 (16 bytes). Each is checked
+    /// to decode, as padded standard base64, to exactly that many bytes; the MD5 is the
+    /// caller's to compute.
     pub fn new(key_base64: &'a str, key_md5_base64: &'a str) -> Result<Self, Error> {
-        if !is_base64_of(key_base64, 32) {
+        if decode_base64_exact(key_base64, 32).is_none() {
             return Err(Error::InvalidParameter {
                 name: "x-amz-server-side-encryption-customer-key".into(),
                 reason: "expected the base64 of a 256-bit key",
             });
         }
-        if !is_base64_of(key_md5_base64, 16) {
+        if decode_base64_exact(key_md5_base64, 16).is_none() {
             return Err(Error::InvalidParameter {
                 name: "x-amz-server-side-encryption-customer-key-MD5".into(),
                 reason: "expected the base64 of a 16-byte MD5 digest",
@@ -668,31 +616,9 @@ pub(crate) fn upload_id(id: &str) -> Result<&str, Error> {
     }
 }
 
-/// Whether `s` is the padded standard base64 of exactly `n` bytes.
-pub(crate) fn is_base64_of(s: &str, n: usize) -> bool {
-    let padding = match n % 3 {
-        1 => 2,
-        2 => 1,
-        _ => 0,
-    };
-    if n.div_ceil(3).checked_mul(4) != Some(s.len()) {
-        return false;
-    }
-    let Some((body, pad)) = s
-        .len()
-        .checked_sub(padding)
-        .and_then(|body_len| s.split_at_checked(body_len))
-    else {
-        return false;
-    };
-    body.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-        && pad.bytes().all(|b| b == b'=')
-}
-
 /// Checks a `Content-MD5` value (base64 of 16 bytes).
 pub(crate) fn content_md5(value: &str) -> Result<&str, Error> {
-    if is_base64_of(value, 16) {
+    if decode_base64_exact(value, 16).is_some() {
         Ok(value)
     } else {
         Err(Error::InvalidParameter {
@@ -707,7 +633,7 @@ pub(crate) fn checksum(
     algorithm: ChecksumAlgorithm,
     value: &str,
 ) -> Result<(&'static str, &str), Error> {
-    if is_base64_of(value, algorithm.digest_len()) {
+    if decode_base64_exact(value, algorithm.digest_len()).is_some() {
         Ok((algorithm.header_name(), value))
     } else {
         Err(Error::InvalidParameter {
@@ -1064,21 +990,6 @@ mod tests {
         assert_eq!(Num::new(7).as_str(), "7");
         assert_eq!(Num::new(10_000).as_str(), "10000");
         assert_eq!(Num::new(u64::MAX).as_str(), "18446744073709551615");
-    }
-
-    #[test]
-    fn base64_lengths() {
-        assert!(is_base64_of("1B2M2Y8AsgTpgAmY7PhCfg==", 16));
-        assert!(is_base64_of("AAAAAA==", 4));
-        assert!(is_base64_of(
-            "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=",
-            32
-        ));
-        assert!(!is_base64_of("1B2M2Y8AsgTpgAmY7PhCfg=", 16));
-        assert!(!is_base64_of("1B2M2Y8AsgTpgAmY7PhCf===", 16));
-        assert!(!is_base64_of("1B2M2Y8AsgTpgAmY7PhC-g==", 16));
-        assert!(!is_base64_of("", 16));
-        assert!(is_base64_of("AAAA", 3));
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl<'a> PutObject<'a> {
         }
         headers.opt(
             "x-amz-sdk-checksum-algorithm",
-            self.sdk_checksum_algorithm.map(ChecksumAlgorithm::as_str),
+            self.sdk_checksum_algorithm.map(ChecksumAlgorithm::name),
         )?;
         headers.opt("if-match", self.if_match)?;
         headers.opt("if-none-match", self.if_none_match)?;
@@ -200,6 +200,17 @@ mod tests {
             Some(Error::InvalidParameter { .. })
         ));
         assert!(err(put.checksum(ChecksumAlgorithm::Crc32, "AAAAAA==")).is_none());
+        // The right length and alphabet, but not the base64 of any 16 or 4 bytes: stray bits
+        // after the last byte.
+        assert!(err(put.content_md5("1B2M2Y8AsgTpgAmY7PhCfg==")).is_none());
+        assert!(matches!(
+            err(put.content_md5("1B2M2Y8AsgTpgAmY7PhCfh==")),
+            Some(Error::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            err(put.checksum(ChecksumAlgorithm::Crc32, "AAAAAB==")),
+            Some(Error::InvalidParameter { .. })
+        ));
         assert!(err(put.checksum(ChecksumAlgorithm::Crc64Nvme, "AAAAAAAAAAA=")).is_none());
         assert!(matches!(
             err(put.metadata(&[("bad name", "x")])),

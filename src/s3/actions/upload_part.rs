@@ -105,7 +105,7 @@ impl<'a> UploadPart<'a> {
         }
         headers.opt(
             "x-amz-sdk-checksum-algorithm",
-            self.sdk_checksum_algorithm.map(ChecksumAlgorithm::as_str),
+            self.sdk_checksum_algorithm.map(ChecksumAlgorithm::name),
         )?;
         if let Some(key) = &self.sse_customer {
             key.push_to(headers)?;
