@@ -307,6 +307,12 @@ fn doc_example_verifies_and_decodes_from_the_published_bytes() {
     let upload = ChunkedUpload::signed(66560, 65536).unwrap();
     let u = Upload::new(&upload, &vec![b'a'; 66560], 65536);
     let framed = doc_framed(DOC_CHUNKS, None);
+    assert_eq!(
+        u.decoder(DecoderConfig::default())
+            .map(|d| d.declared_trailer())
+            .ok(),
+        Some(None)
+    );
     for sizes in [
         vec![framed.len()],
         vec![1],
@@ -377,6 +383,12 @@ fn doc_trailer_example() {
         "1e376db7e1a34a8ef1c4bcee131a2d60a1cb62503747488624e10995f448d774"
     );
     let u = Upload::new(&upload, &body, 65536);
+    assert_eq!(
+        u.decoder(DecoderConfig::default())
+            .ok()
+            .and_then(|d| d.declared_trailer()),
+        Some(ChecksumAlgorithm::Crc32c)
+    );
     for sizes in [vec![expected.len()], vec![1], vec![100, 3]] {
         let (out, result) = run(
             u.decoder(DecoderConfig::default()).unwrap(),

@@ -915,26 +915,25 @@ async fn aws_chunked_tampered_chunk_leaves_nothing_stored() {
 async fn aws_chunked_signed_trailer_checksum_is_stored_and_echoed() {
     let gw = Gateway::start();
     let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
-    let mut expected = Checksum::new(ChecksumAlgorithm::Crc32c);
-    expected.update(&data);
-    let expected = expected.finalize().to_base64();
-    let upload = ChunkedUpload::signed(data.len() as u64, 65536)
-        .unwrap()
-        .with_trailing_checksum(ChecksumAlgorithm::Crc32c);
-    let response = put_encoded(&gw, "/bucket/trailer.bin", upload, &data, |_| {}).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.headers()["x-amz-checksum-crc32c"],
-        expected.as_str()
-    );
-    let get = get_signed(
-        &gw,
-        "/bucket/trailer.bin",
-        &[("x-amz-checksum-mode", "ENABLED")],
-    )
-    .await;
-    assert_eq!(get.headers()["x-amz-checksum-crc32c"], expected.as_str());
-    assert_eq!(get.bytes().await.unwrap(), data);
+    // Every algorithm S3 accepts, SHA-1 and CRC-64/NVME included.
+    for algorithm in ChecksumAlgorithm::ALL {
+        let target = format!("/bucket/trailer-{}.bin", algorithm.name());
+        let mut expected = Checksum::new(algorithm);
+        expected.update(&data);
+        let expected = expected.finalize().to_base64();
+        let upload = ChunkedUpload::signed(data.len() as u64, 65536)
+            .unwrap()
+            .with_trailing_checksum(algorithm);
+        let response = put_encoded(&gw, &target, upload, &data, |_| {}).await;
+        assert_eq!(response.status(), StatusCode::OK, "{algorithm}");
+        assert_eq!(
+            response.headers()[algorithm.header_name()],
+            expected.as_str()
+        );
+        let get = get_signed(&gw, &target, &[("x-amz-checksum-mode", "ENABLED")]).await;
+        assert_eq!(get.headers()[algorithm.header_name()], expected.as_str());
+        assert_eq!(get.bytes().await.unwrap(), data);
+    }
 }
 
 #[tokio::test]

@@ -1,88 +1,34 @@
 //! The integrity checks a body carries besides its SigV4 payload hash: `Content-MD5` and one
 //! `x-amz-checksum-*` header (what botocore and the JS SDK add by default). Both are computed
-//! while the body streams and compared before anything is committed.
+//! while the body streams and compared before anything is committed. The checksums are
+//! `presign`'s own ([`presign::chunked::Checksum`], all five S3 algorithms); MD5 (the ETag) is
+//! the `md5` crate's.
 
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use md5::{Digest, Md5};
-use sha2::Sha256;
+use presign::chunked::{Checksum, ChecksumAlgorithm, ChecksumValue};
 
 use crate::error::S3Error;
 
-/// A checksum algorithm this gateway verifies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Algorithm {
-    /// CRC-32 (IEEE), the SDKs' default.
-    Crc32,
-    /// CRC-32C (Castagnoli).
-    Crc32c,
-    /// SHA-256.
-    Sha256,
-}
-
-impl Algorithm {
-    /// The algorithm of an `x-amz-checksum-<name>` header or an `x-amz-checksum-algorithm`
-    /// value (any case).
-    pub fn parse(name: &str) -> Result<Self, S3Error> {
-        match name.to_ascii_lowercase().as_str() {
-            "crc32" => Ok(Algorithm::Crc32),
-            "crc32c" => Ok(Algorithm::Crc32c),
-            "sha256" => Ok(Algorithm::Sha256),
-            "sha1" | "crc64nvme" => Err(S3Error::not_implemented(format!(
-                "this gateway verifies CRC32, CRC32C and SHA256 checksums, not {name}"
-            ))),
-            _ => Err(S3Error::invalid_argument(format!(
-                "unknown checksum algorithm {name:?}"
-            ))),
-        }
-    }
-
-    /// The lowercase name in header names (`crc32`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Crc32 => "crc32",
-            Algorithm::Crc32c => "crc32c",
-            Algorithm::Sha256 => "sha256",
-        }
-    }
-
-    /// The header carrying the value (`x-amz-checksum-crc32`).
-    pub fn header(self) -> &'static str {
-        match self {
-            Algorithm::Crc32 => "x-amz-checksum-crc32",
-            Algorithm::Crc32c => "x-amz-checksum-crc32c",
-            Algorithm::Sha256 => "x-amz-checksum-sha256",
-        }
-    }
-
-    /// The digest size in bytes.
-    fn digest_len(self) -> usize {
-        match self {
-            Algorithm::Crc32 | Algorithm::Crc32c => 4,
-            Algorithm::Sha256 => 32,
-        }
-    }
-}
-
-/// A running checksum.
-#[derive(Clone)]
-enum Running {
-    Crc(u32, &'static [u32; 256]),
-    Sha256(Sha256),
+/// The algorithm an `x-amz-checksum-algorithm` value or an `x-amz-checksum-<name>` suffix
+/// names (any case: `CRC32`, `crc64nvme`, …).
+pub fn parse_algorithm(name: &str) -> Result<ChecksumAlgorithm, S3Error> {
+    ChecksumAlgorithm::ALL
+        .into_iter()
+        .find(|a| a.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| S3Error::invalid_argument(format!("unknown checksum algorithm {name:?}")))
 }
 
 /// What a body must match, and the running state to check it.
 pub struct BodyDigests {
     md5: Md5,
     content_md5: Option<[u8; 16]>,
-    /// The algorithm, the value declared (`None` while a trailing checksum has not arrived)
-    /// and the running checksum.
-    checksum: Option<(Algorithm, Option<Vec<u8>>, Running)>,
+    /// The value declared (`None` while a trailing checksum has not arrived) and the running
+    /// checksum (which knows its algorithm).
+    checksum: Option<(Option<ChecksumValue>, Checksum)>,
 }
-
-/// A checksum a stored object or part keeps: algorithm and base64 value.
-pub type Checksum = (Algorithm, String);
 
 impl BodyDigests {
     /// Reads `Content-MD5` and the `x-amz-checksum-*` header of a request (at most one).
@@ -113,23 +59,23 @@ impl BodyDigests {
             if matches!(alg, "mode" | "type" | "algorithm") {
                 continue;
             }
-            let algorithm = Algorithm::parse(alg)?;
+            let algorithm = parse_algorithm(alg)?;
             if checksum.is_some() {
                 return Err(S3Error::invalid_argument(
                     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
                 ));
             }
-            let expected = B64
-                .decode(value.as_bytes())
+            let expected = value
+                .to_str()
                 .ok()
-                .filter(|d| d.len() == algorithm.digest_len())
+                .and_then(|v| ChecksumValue::from_base64(algorithm, v))
                 .ok_or_else(|| {
                     S3Error::invalid_argument(format!(
                         "Value for {} header is invalid.",
-                        algorithm.header()
+                        algorithm.header_name()
                     ))
                 })?;
-            checksum = Some((algorithm, Some(expected), Running::new(algorithm)));
+            checksum = Some((Some(expected), Checksum::new(algorithm)));
         }
         Ok(BodyDigests {
             md5: Md5::new(),
@@ -141,34 +87,34 @@ impl BodyDigests {
     /// The checksum comes in a trailer, after the body (aws-chunked `x-amz-trailer`): it is
     /// computed as the body streams and compared once [`trailer_received`](Self::trailer_received)
     /// gives its value. A body declares one checksum, header or trailer.
-    pub fn expect_trailer(&mut self, algorithm: Algorithm) -> Result<(), S3Error> {
+    pub fn expect_trailer(&mut self, algorithm: ChecksumAlgorithm) -> Result<(), S3Error> {
         if self.checksum.is_some() {
             return Err(S3Error::invalid_argument(
                 "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
             ));
         }
-        self.checksum = Some((algorithm, None, Running::new(algorithm)));
+        self.checksum = Some((None, Checksum::new(algorithm)));
         Ok(())
     }
 
     /// The value of the trailing checksum, as received.
-    pub fn trailer_received(&mut self, value: &[u8]) {
-        if let Some((_, expected @ None, _)) = &mut self.checksum {
-            *expected = Some(value.to_vec());
+    pub fn trailer_received(&mut self, value: ChecksumValue) {
+        if let Some((expected @ None, _)) = &mut self.checksum {
+            *expected = Some(value);
         }
     }
 
     /// Feeds the next bytes of the body.
     pub fn update(&mut self, bytes: &[u8]) {
         self.md5.update(bytes);
-        if let Some((_, _, running)) = &mut self.checksum {
+        if let Some((_, running)) = &mut self.checksum {
             running.update(bytes);
         }
     }
 
     /// Compares the declared digests with the body's; returns the body's MD5 (the ETag) and
     /// the verified checksum, if one was declared.
-    pub fn finish(self) -> Result<([u8; 16], Option<Checksum>), S3Error> {
+    pub fn finish(self) -> Result<([u8; 16], Option<ChecksumValue>), S3Error> {
         let md5: [u8; 16] = self.md5.finalize().into();
         if self.content_md5.is_some_and(|declared| declared != md5) {
             return Err(S3Error::new(
@@ -179,86 +125,31 @@ impl BodyDigests {
         }
         let checksum = match self.checksum {
             None => None,
-            Some((_, None, _)) => {
+            Some((None, _)) => {
                 return Err(S3Error::new(
                     StatusCode::BAD_REQUEST,
                     "MalformedTrailerError",
                     "The request contained trailing data that was not well-formed or did not conform to our published schema. The declared trailing checksum is missing.",
                 ));
             }
-            Some((algorithm, Some(expected), running)) => {
-                let computed = running.finish();
+            Some((Some(expected), running)) => {
+                let computed = running.finalize();
                 if computed != expected {
                     return Err(S3Error::new(
                         StatusCode::BAD_REQUEST,
                         "BadDigest",
                         format!(
                             "The {} you specified did not match the calculated checksum.",
-                            algorithm.name().to_ascii_uppercase()
+                            expected.algorithm().name()
                         ),
                     ));
                 }
-                Some((algorithm, B64.encode(computed)))
+                Some(computed)
             }
         };
         Ok((md5, checksum))
     }
 }
-
-impl Running {
-    /// A fresh running checksum.
-    fn new(algorithm: Algorithm) -> Self {
-        match algorithm {
-            Algorithm::Crc32 => Running::Crc(!0, &CRC32_TABLE),
-            Algorithm::Crc32c => Running::Crc(!0, &CRC32C_TABLE),
-            Algorithm::Sha256 => Running::Sha256(Sha256::new()),
-        }
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            Running::Crc(crc, table) => {
-                for &b in bytes {
-                    let index = usize::from((*crc as u8) ^ b);
-                    *crc = table.get(index).copied().unwrap_or(0) ^ (*crc >> 8);
-                }
-            }
-            Running::Sha256(h) => h.update(bytes),
-        }
-    }
-
-    /// The digest (CRCs big-endian, as S3 encodes them).
-    fn finish(self) -> Vec<u8> {
-        match self {
-            Running::Crc(crc, _) => (!crc).to_be_bytes().to_vec(),
-            Running::Sha256(h) => h.finalize().to_vec(),
-        }
-    }
-}
-
-/// The byte-at-a-time table of a reflected CRC-32 polynomial.
-const fn crc_table(poly: u32) -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ poly
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-}
-
-static CRC32_TABLE: [u32; 256] = crc_table(0xEDB8_8320);
-static CRC32C_TABLE: [u32; 256] = crc_table(0x82F6_3B78);
 
 /// The hex MD5 ETag of a body digest.
 pub fn etag_hex(md5: &[u8; 16]) -> String {
@@ -278,68 +169,82 @@ pub fn multipart_etag(part_md5s: &[[u8; 16]]) -> String {
 mod tests {
     use super::*;
 
-    fn digest(alg: Algorithm, data: &[u8]) -> Vec<u8> {
-        let mut r = Running::new(alg);
+    fn digest(alg: ChecksumAlgorithm, data: &[u8]) -> ChecksumValue {
+        let mut r = Checksum::new(alg);
         r.update(data);
-        r.finish()
+        r.finalize()
     }
 
     #[test]
-    fn crc_check_values() {
-        // The standard check inputs of both polynomials.
+    fn algorithm_names_parse_in_any_case() {
         assert_eq!(
-            digest(Algorithm::Crc32, b"123456789"),
-            0xCBF4_3926u32.to_be_bytes()
+            parse_algorithm("crc64nvme").ok(),
+            Some(ChecksumAlgorithm::Crc64Nvme)
         );
+        assert_eq!(parse_algorithm("SHA1").ok(), Some(ChecksumAlgorithm::Sha1));
         assert_eq!(
-            digest(Algorithm::Crc32c, b"123456789"),
-            0xE306_9283u32.to_be_bytes()
+            parse_algorithm("md5").unwrap_err().code(),
+            "InvalidArgument"
         );
     }
 
     #[test]
     fn header_checksum_verifies_and_mismatch_is_bad_digest() {
-        let mut headers = HeaderMap::new();
-        let good = B64.encode(digest(Algorithm::Crc32, b"hello"));
-        headers.insert("x-amz-checksum-crc32", good.parse().unwrap());
-        headers.insert("x-amz-checksum-mode", "ENABLED".parse().unwrap());
-        let mut d = BodyDigests::from_headers(&headers).unwrap();
-        d.update(b"hel");
-        d.update(b"lo");
-        let (md5, sum) = d.finish().unwrap();
-        assert_eq!(etag_hex(&md5), "5d41402abc4b2a76b9719d911017c592");
-        assert_eq!(sum, Some((Algorithm::Crc32, good)));
+        for alg in ChecksumAlgorithm::ALL {
+            let mut headers = HeaderMap::new();
+            // botocore's CRC32 of `hello` (tests/fixtures/botocore); the others computed.
+            let good = digest(alg, b"hello");
+            if alg == ChecksumAlgorithm::Crc32 {
+                assert_eq!(good.to_base64(), "NhCmhg==");
+            }
+            headers.insert(alg.header_name(), good.to_base64().parse().unwrap());
+            headers.insert("x-amz-checksum-mode", "ENABLED".parse().unwrap());
+            let mut d = BodyDigests::from_headers(&headers).unwrap();
+            d.update(b"hel");
+            d.update(b"lo");
+            let (md5, sum) = d.finish().unwrap();
+            assert_eq!(etag_hex(&md5), "5d41402abc4b2a76b9719d911017c592");
+            assert_eq!(sum, Some(good));
 
-        let mut d = BodyDigests::from_headers(&headers).unwrap();
-        d.update(b"world");
-        assert_eq!(d.finish().unwrap_err().code(), "BadDigest");
+            let mut d = BodyDigests::from_headers(&headers).unwrap();
+            d.update(b"world");
+            assert_eq!(d.finish().unwrap_err().code(), "BadDigest");
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-checksum-crc32", "NhCmhg".parse().unwrap());
+        assert_eq!(
+            BodyDigests::from_headers(&headers).err().map(|e| e.code()),
+            Some("InvalidArgument")
+        );
     }
 
     #[test]
     fn trailing_checksum_is_compared_once_received() {
-        let good = digest(Algorithm::Crc32c, b"hello");
+        let good = digest(ChecksumAlgorithm::Crc32c, b"hello");
         let mut d = BodyDigests::from_headers(&HeaderMap::new()).unwrap();
-        d.expect_trailer(Algorithm::Crc32c).unwrap();
+        d.expect_trailer(ChecksumAlgorithm::Crc32c).unwrap();
         d.update(b"hello");
-        d.trailer_received(&good);
+        d.trailer_received(good);
         let (_, sum) = d.finish().unwrap();
-        assert_eq!(sum, Some((Algorithm::Crc32c, B64.encode(&good))));
+        assert_eq!(sum, Some(good));
 
         let mut d = BodyDigests::from_headers(&HeaderMap::new()).unwrap();
-        d.expect_trailer(Algorithm::Crc32c).unwrap();
+        d.expect_trailer(ChecksumAlgorithm::Crc32c).unwrap();
         d.update(b"hello!");
-        d.trailer_received(&good);
+        d.trailer_received(good);
         assert_eq!(d.finish().unwrap_err().code(), "BadDigest");
 
         let mut d = BodyDigests::from_headers(&HeaderMap::new()).unwrap();
-        d.expect_trailer(Algorithm::Crc32).unwrap();
+        d.expect_trailer(ChecksumAlgorithm::Crc32).unwrap();
         assert_eq!(d.finish().unwrap_err().code(), "MalformedTrailerError");
 
         let mut headers = HeaderMap::new();
         headers.insert("x-amz-checksum-crc32", "NhCmhg==".parse().unwrap());
         let mut d = BodyDigests::from_headers(&headers).unwrap();
         assert_eq!(
-            d.expect_trailer(Algorithm::Crc32).unwrap_err().code(),
+            d.expect_trailer(ChecksumAlgorithm::Crc32)
+                .unwrap_err()
+                .code(),
             "InvalidArgument"
         );
     }

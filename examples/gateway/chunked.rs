@@ -17,11 +17,10 @@
 
 use axum::body::Body;
 use futures_util::StreamExt;
-use presign::chunked::{ChecksumAlgorithm, ChunkedDecoder, DecoderConfig};
+use presign::chunked::{ChunkedDecoder, DecoderConfig};
 use presign::verify::VerifiedRequest;
 
 use crate::body::Sink;
-use crate::checksum::Algorithm;
 use crate::error::S3Error;
 
 /// Receives an aws-chunked body into `sink`, verifying every chunk signature (and the
@@ -32,7 +31,7 @@ pub async fn receive(
     mut sink: Sink<'_>,
 ) -> Result<(), S3Error> {
     let mut decoder = ChunkedDecoder::from_verified(verified, DecoderConfig::default())?;
-    if let Some(algorithm) = trailer_algorithm(verified)? {
+    if let Some(algorithm) = decoder.declared_trailer() {
         if let Sink::File(tmp) = &mut sink {
             if let Some(digests) = tmp.digests() {
                 digests.expect_trailer(algorithm)?;
@@ -55,26 +54,8 @@ pub async fn receive(
     let summary = decoder.finish()?;
     if let (Some(checksum), Sink::File(tmp)) = (summary.checksum(), &mut sink) {
         if let Some(digests) = tmp.digests() {
-            digests.trailer_received(checksum.as_bytes());
+            digests.trailer_received(checksum);
         }
     }
     Ok(())
-}
-
-/// The gateway's algorithm for the request's `x-amz-trailer` (which the decoder accepted as
-/// exactly one checksum); `NotImplemented` for one the gateway does not compute, as for a
-/// checksum header.
-fn trailer_algorithm(verified: &VerifiedRequest<'_>) -> Result<Option<Algorithm>, S3Error> {
-    let Some(name) = verified
-        .trailer()
-        .and_then(|t| t.split(',').next())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    else {
-        return Ok(None);
-    };
-    match ChecksumAlgorithm::from_header_name(name) {
-        Some(algorithm) => Algorithm::parse(algorithm.name()).map(Some),
-        None => Ok(None),
-    }
 }

@@ -293,15 +293,21 @@ fn router(state: Shared, cors_origins: &[String]) -> Result<Router, String> {
             Method::DELETE,
         ])
         .allow_headers(AllowHeaders::mirror_request())
-        .expose_headers([
-            header::ETAG,
-            header::CONTENT_LENGTH,
-            HeaderName::from_static("x-amz-request-id"),
-            HeaderName::from_static("x-amz-version-id"),
-            HeaderName::from_static("x-amz-checksum-crc32"),
-            HeaderName::from_static("x-amz-checksum-crc32c"),
-            HeaderName::from_static("x-amz-checksum-sha256"),
-        ])
+        .expose_headers(
+            [
+                header::ETAG,
+                header::CONTENT_LENGTH,
+                HeaderName::from_static("x-amz-request-id"),
+                HeaderName::from_static("x-amz-version-id"),
+            ]
+            .into_iter()
+            // Every checksum an upload can be stored with is echoed back.
+            .chain(
+                presign::chunked::ChecksumAlgorithm::ALL
+                    .map(|a| HeaderName::from_static(a.header_name())),
+            )
+            .collect::<Vec<_>>(),
+        )
         .max_age(Duration::from_secs(3600));
     let api = Router::new()
         .route("/api/storage/buckets/{bucket}/presign", post(api::presign))

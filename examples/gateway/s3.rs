@@ -386,8 +386,12 @@ fn stored_response(meta: &ObjectMeta) -> Response {
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
     insert(headers, "etag", &format!("\"{}\"", meta.etag));
-    if let Some((algorithm, value)) = meta.checksum() {
-        insert(headers, algorithm.header(), &value);
+    if let Some(checksum) = meta.checksum() {
+        insert(
+            headers,
+            checksum.algorithm().header_name(),
+            &checksum.to_base64(),
+        );
     }
     response
 }
@@ -554,8 +558,12 @@ async fn get_object(
     )
     .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
     if wants_checksum && range.is_none() {
-        if let Some((algorithm, value)) = meta.checksum() {
-            insert(headers, algorithm.header(), &value);
+        if let Some(checksum) = meta.checksum() {
+            insert(
+                headers,
+                checksum.algorithm().header_name(),
+                &checksum.to_base64(),
+            );
         }
     }
     // The presigned URL's `response-*` overrides, as S3 applies them.
@@ -805,7 +813,7 @@ async fn create_upload(
         &parts.headers,
         header::HeaderName::from_static("x-amz-checksum-algorithm"),
     )
-    .map(checksum::Algorithm::parse)
+    .map(checksum::parse_algorithm)
     .transpose()?;
     let meta = UploadMeta {
         bucket: bucket.to_owned(),
@@ -822,11 +830,7 @@ async fn create_upload(
     doc.push_str("</InitiateMultipartUploadResult>");
     let mut response = xml_response(StatusCode::OK, doc);
     if let Some(a) = algorithm {
-        insert(
-            response.headers_mut(),
-            "x-amz-checksum-algorithm",
-            &a.name().to_ascii_uppercase(),
-        );
+        insert(response.headers_mut(), "x-amz-checksum-algorithm", a.name());
     }
     Ok(response)
 }
@@ -914,9 +918,9 @@ async fn list_parts(
         );
         element(&mut listed, "ETag", &format!("\"{}\"", part.meta.etag));
         element(&mut listed, "Size", &part.meta.size.to_string());
-        if let Some((algorithm, value)) = part.meta.checksum() {
-            let tag = format!("Checksum{}", algorithm.name().to_ascii_uppercase());
-            element(&mut listed, &tag, &value);
+        if let Some(checksum) = part.meta.checksum() {
+            let tag = format!("Checksum{}", checksum.algorithm().name());
+            element(&mut listed, &tag, &checksum.to_base64());
         }
         listed.push_str("</Part>");
     }

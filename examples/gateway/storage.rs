@@ -24,7 +24,9 @@ use sha2::{Digest, Sha256};
 use tokio::fs::{self, File};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
 
-use crate::checksum::{Algorithm, BodyDigests, Checksum};
+use presign::chunked::ChecksumValue;
+
+use crate::checksum::{BodyDigests, parse_algorithm};
 use crate::error::S3Error;
 
 const MAGIC: &[u8; 8] = b"PSGWOBJ1";
@@ -57,9 +59,9 @@ pub struct ObjectMeta {
 
 impl ObjectMeta {
     /// The verified checksum, if the upload carried one this gateway knows.
-    pub fn checksum(&self) -> Option<Checksum> {
+    pub fn checksum(&self) -> Option<ChecksumValue> {
         let (alg, value) = self.checksum.as_ref()?;
-        Some((Algorithm::parse(alg).ok()?, value.clone()))
+        ChecksumValue::from_base64(parse_algorithm(alg).ok()?, value)
     }
 }
 
@@ -436,7 +438,7 @@ impl TempObject {
             meta.etag = crate::checksum::etag_hex(&md5);
             meta.md5 = Some(hex::encode(md5));
         }
-        meta.checksum = checksum.map(|(a, v)| (a.name().to_owned(), v));
+        meta.checksum = checksum.map(|c| (c.algorithm().name().to_owned(), c.to_base64()));
         meta.last_modified = time::OffsetDateTime::now_utc().unix_timestamp();
         let footer = serde_json::to_vec(&meta).map_err(S3Error::internal)?;
         self.file

@@ -322,6 +322,13 @@ impl ChunkedDecoder {
         })
     }
 
+    /// The checksum `x-amz-trailer` declares, if any: known before any byte of the body, so
+    /// that a server can compute its own copy as the payload streams (the decoder verifies
+    /// the trailer's value against the payload itself; [`DecodeSummary::checksum`] returns it).
+    pub fn declared_trailer(&self) -> Option<ChecksumAlgorithm> {
+        self.declared_trailer
+    }
+
     /// Payload bytes of the chunks read so far (released or, in a chunk still being read,
     /// buffered).
     pub fn decoded_bytes(&self) -> u64 {
