@@ -22,9 +22,9 @@ mod support;
 use std::process::ExitCode;
 
 use clap::Parser;
+use presign::Signer;
 use presign::post::{FILENAME_VARIABLE, PostKey, PresignedPost};
 use presign::s3::Bucket;
-use presign::{Expiry, Signer, SigningTime};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,9 +46,6 @@ struct Args {
     /// The Content-Type must be exactly this.
     #[arg(long)]
     content_type: Option<String>,
-    /// How long the form stays valid: seconds or units s, m, h, d; at most 7d.
-    #[arg(long, default_value = "1h")]
-    expires_in: String,
     /// Canned ACL of the uploaded object.
     #[arg(long)]
     acl: Option<String>,
@@ -58,18 +55,8 @@ struct Args {
     /// Where S3 redirects the browser after the upload.
     #[arg(long)]
     success_action_redirect: Option<String>,
-    /// Custom S3-compatible endpoint, e.g. http://127.0.0.1:9000.
-    #[arg(long)]
-    endpoint_url: Option<String>,
-    /// Region (signing scope and AWS endpoint).
-    #[arg(long)]
-    region: Option<String>,
-    /// Bucket addressing (default: auto on AWS, path on a custom endpoint).
-    #[arg(long, value_enum)]
-    addressing_style: Option<support::Style>,
-    /// Signing time, yyyyMMddTHHmmssZ (default: now).
-    #[arg(long)]
-    signing_time: Option<String>,
+    #[command(flatten)]
+    signing: support::SigningArgs,
 }
 
 fn main() -> ExitCode {
@@ -122,16 +109,10 @@ fn run(args: &Args) -> Result<String, String> {
         PostKey::exact(key)
     };
 
-    let region = support::region_from_env(args.region.as_deref());
-    let endpoint = support::endpoint(args.endpoint_url.as_deref(), &region, args.addressing_style)?;
-    let expires: Expiry = args
-        .expires_in
-        .parse()
-        .map_err(|e: presign::Error| e.to_string())?;
-    let time = match &args.signing_time {
-        Some(t) => SigningTime::parse_amz_date(t).map_err(|e| e.to_string())?,
-        None => SigningTime::now(),
-    };
+    let region = args.signing.region();
+    let endpoint = args.signing.endpoint(&region)?;
+    let expires = args.signing.expiry()?;
+    let time = args.signing.time()?;
 
     let mut builder = PresignedPost::builder(&endpoint, &bucket, key).expires_in(expires);
     let min = args.min_size.as_deref().map(parse_size).transpose()?;

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use presign::s3::{Bucket, S3Request};
-use presign::{Expiry, PresignedRequest, Signer, SigningTime};
+use presign::{PresignedRequest, Signer};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -42,10 +42,6 @@ struct Args {
     #[arg(long, value_enum, ignore_case = true, default_value = "GET")]
     method: Method,
 
-    /// How long the URL stays valid: seconds (900) or units s, m, h, d (15m, 1h, 7d); at most 7d.
-    #[arg(long, default_value = "1h")]
-    expires_in: String,
-
     /// Content-Type to sign (the client must send it).
     #[arg(long)]
     content_type: Option<String>,
@@ -58,21 +54,8 @@ struct Args {
     #[arg(long = "query", value_name = "K=V")]
     query: Vec<String>,
 
-    /// Custom S3-compatible endpoint, e.g. http://127.0.0.1:9000.
-    #[arg(long)]
-    endpoint_url: Option<String>,
-
-    /// Region (signing scope and AWS endpoint).
-    #[arg(long)]
-    region: Option<String>,
-
-    /// Bucket addressing (default: auto on AWS, path on a custom endpoint).
-    #[arg(long, value_enum)]
-    addressing_style: Option<support::Style>,
-
-    /// Signing time, yyyyMMddTHHmmssZ (default: now).
-    #[arg(long)]
-    signing_time: Option<String>,
+    #[command(flatten)]
+    signing: support::SigningArgs,
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "url")]
@@ -122,19 +105,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// A non-empty environment variable.
 fn run(args: &Args) -> Result<(), String> {
     let (bucket_name, key) = parse_s3_url(&args.target)?;
     let bucket = Bucket::new(bucket_name).map_err(|e| e.to_string())?;
-    let expires: Expiry = args
-        .expires_in
-        .parse()
-        .map_err(|e: presign::Error| e.to_string())?;
-    let time = match &args.signing_time {
-        Some(t) => SigningTime::parse_amz_date(t).map_err(|e| e.to_string())?,
-        None => SigningTime::now(),
-    };
-    let region = support::region_from_env(args.region.as_deref());
+    let expires = args.signing.expiry()?;
+    let time = args.signing.time()?;
+    let region = args.signing.region();
 
     let mut headers: Vec<(String, String)> = Vec::new();
     if let Some(ct) = &args.content_type {
@@ -158,7 +134,7 @@ fn run(args: &Args) -> Result<(), String> {
 
     let (credentials, example_keys) = support::credentials_from_env()?;
     let signer = Signer::new(credentials, &region, "s3").map_err(|e| e.to_string())?;
-    let endpoint = support::endpoint(args.endpoint_url.as_deref(), &region, args.addressing_style)?;
+    let endpoint = args.signing.endpoint(&region)?;
 
     let header_refs: Vec<(&str, &str)> = headers
         .iter()

@@ -84,6 +84,53 @@ pub enum Style {
     Path,
 }
 
+/// The options the presigning CLIs share: how long, where, in which region, at what time.
+#[derive(Debug, clap::Args)]
+pub struct SigningArgs {
+    /// How long it stays valid: seconds (900) or units s, m, h, d (15m, 1h, 7d); at most 7d.
+    #[arg(long, default_value = "1h")]
+    pub expires_in: String,
+    /// Custom S3-compatible endpoint, e.g. http://127.0.0.1:9000.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Region (signing scope and AWS endpoint).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Bucket addressing (default: auto on AWS, path on a custom endpoint).
+    #[arg(long, value_enum)]
+    pub addressing_style: Option<Style>,
+    /// Signing time, yyyyMMddTHHmmssZ (default: now).
+    #[arg(long)]
+    pub signing_time: Option<String>,
+}
+
+impl SigningArgs {
+    /// `--expires-in`.
+    pub fn expiry(&self) -> Result<presign::Expiry, String> {
+        self.expires_in
+            .parse()
+            .map_err(|e: presign::Error| e.to_string())
+    }
+
+    /// `--signing-time`, else now.
+    pub fn time(&self) -> Result<presign::SigningTime, String> {
+        match &self.signing_time {
+            Some(t) => presign::SigningTime::parse_amz_date(t).map_err(|e| e.to_string()),
+            None => Ok(presign::SigningTime::now()),
+        }
+    }
+
+    /// The region (see [`region_from_env`]).
+    pub fn region(&self) -> String {
+        region_from_env(self.region.as_deref())
+    }
+
+    /// The endpoint in `region` (see [`endpoint`]).
+    pub fn endpoint(&self, region: &str) -> Result<presign::s3::Endpoint, String> {
+        endpoint(self.endpoint_url.as_deref(), region, self.addressing_style)
+    }
+}
+
 /// The endpoint: `--endpoint-url`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else
 /// AWS in `region`; with the requested addressing style, if any.
 pub fn endpoint(
