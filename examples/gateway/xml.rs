@@ -1,7 +1,10 @@
-//! The little XML S3 needs: writing response documents, and reading a
-//! `CompleteMultipartUpload` body (a flat list of parts, so a tag scanner is enough).
+//! The little XML S3 needs: writing response documents (escaped by hand: S3 writes control
+//! characters in keys as character references), and reading a `CompleteMultipartUpload` body
+//! with `quick-xml` (comments, CDATA, references and attributes included).
 
 use std::fmt::Write as _;
+
+use serde::Deserialize;
 
 /// Appends `<name>escaped text</name>`.
 pub fn element(out: &mut String, name: &str, text: &str) {
@@ -34,90 +37,37 @@ pub const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 /// The S3 namespace of response documents.
 pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-/// Decodes the predefined entities and numeric character references; `None` for anything
-/// else (an unknown entity means we would not read what the client meant).
-pub fn unescape(text: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('&') {
-        out.push_str(rest.get(..i)?);
-        let after = rest.get(i + 1..)?;
-        let end = after.find(';')?;
-        let entity = after.get(..end)?;
-        let c = match entity {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code = if let Some(hex) = entity.strip_prefix("#x") {
-                    u32::from_str_radix(hex, 16).ok()?
-                } else {
-                    entity.strip_prefix('#')?.parse().ok()?
-                };
-                char::from_u32(code)?
-            }
-        };
-        out.push(c);
-        rest = after.get(end + 1..)?;
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
-/// The text of each `<tag>…</tag>` in `doc`, in order (no nesting of the same tag).
-fn elements<'d>(doc: &'d str, tag: &str) -> Vec<&'d str> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let mut found = Vec::new();
-    let mut rest = doc;
-    while let Some(start) = rest.find(&open) {
-        let Some(after) = rest.get(start + open.len()..) else {
-            break;
-        };
-        let Some(end) = after.find(&close) else {
-            break;
-        };
-        if let Some(inner) = after.get(..end) {
-            found.push(inner);
-        }
-        rest = after.get(end + close.len()..).unwrap_or("");
-    }
-    found
-}
-
 /// One `<Part>` of a `CompleteMultipartUpload` request.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 pub struct CompletedPart {
     /// `PartNumber`.
+    #[serde(rename = "PartNumber")]
     pub number: u32,
     /// `ETag`, without quotes.
+    #[serde(rename = "ETag")]
     pub etag: String,
 }
 
-/// Reads the parts of a `CompleteMultipartUpload` body, in document order.
+/// A request body the gateway reads. The root element names the variant, so any other
+/// document is refused; unknown elements (`ChecksumCRC32`, …) are skipped.
+#[derive(Deserialize)]
+enum RequestDocument {
+    CompleteMultipartUpload {
+        #[serde(rename = "Part", default)]
+        parts: Vec<CompletedPart>,
+    },
+}
+
+/// Reads the parts of a `CompleteMultipartUpload` body, in document order, `ETag` quotes
+/// removed.
 pub fn parse_complete(doc: &str) -> Result<Vec<CompletedPart>, String> {
-    if !doc.contains("CompleteMultipartUpload") {
-        return Err("the body is not a CompleteMultipartUpload document".into());
-    }
-    let mut parts = Vec::new();
-    for part in elements(doc, "Part") {
-        let number = elements(part, "PartNumber")
-            .first()
-            .and_then(|n| n.trim().parse::<u32>().ok())
-            .ok_or("a Part has no valid PartNumber")?;
-        let etag = elements(part, "ETag")
-            .first()
-            .and_then(|e| unescape(e.trim()))
-            .ok_or("a Part has no valid ETag")?;
-        parts.push(CompletedPart {
-            number,
-            etag: etag.trim_matches('"').to_owned(),
-        });
-    }
+    let RequestDocument::CompleteMultipartUpload { mut parts } = quick_xml::de::from_str(doc)
+        .map_err(|e| format!("the body is not a CompleteMultipartUpload document: {e}"))?;
     if parts.is_empty() {
         return Err("the CompleteMultipartUpload document lists no parts".into());
+    }
+    for part in &mut parts {
+        part.etag = part.etag.trim().trim_matches('"').to_owned();
     }
     Ok(parts)
 }
@@ -144,11 +94,51 @@ mod tests {
     }
 
     #[test]
+    fn reads_what_a_tag_scanner_would_get_wrong() {
+        // Whitespace and attributes in tags, a comment holding a part, CDATA, extra
+        // elements S3 allows (`ChecksumCRC32`), numeric character references.
+        let doc = r#"<?xml version="1.0"?>
+            <CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <!-- <Part><ETag>"x"</ETag><PartNumber>9</PartNumber></Part> -->
+              <Part >
+                <PartNumber> 1 </PartNumber>
+                <ETag><![CDATA["a1"]]></ETag>
+                <ChecksumCRC32>AAAAAA==</ChecksumCRC32>
+              </Part>
+              <Part><ETag>&#34;b2&#x22;</ETag><PartNumber>2</PartNumber></Part>
+            </CompleteMultipartUpload>"#;
+        let parts = parse_complete(doc).unwrap();
+        assert_eq!(
+            parts,
+            [
+                CompletedPart {
+                    number: 1,
+                    etag: "a1".into()
+                },
+                CompletedPart {
+                    number: 2,
+                    etag: "b2".into()
+                },
+            ]
+        );
+        for bad in [
+            "<CompleteMultipartUpload></CompleteMultipartUpload>",
+            "<Other><Part><ETag>a</ETag><PartNumber>1</PartNumber></Part></Other>",
+            "<CompleteMultipartUpload><Part><ETag>a</ETag></Part></CompleteMultipartUpload>",
+            "<CompleteMultipartUpload><Part><ETag>a</ETag><PartNumber>x</PartNumber></Part></CompleteMultipartUpload>",
+            "<CompleteMultipartUpload><Part><ETag>a</ETag><PartNumber>1</PartNumber>",
+            "not xml",
+        ] {
+            assert!(parse_complete(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn escapes_round_trip() {
         let mut out = String::new();
         escape_into(&mut out, "a<&>\"'\u{1}");
         assert_eq!(out, "a&lt;&amp;&gt;&quot;&apos;&#x1;");
-        assert_eq!(unescape(&out).unwrap(), "a<&>\"'\u{1}");
-        assert!(unescape("&nope;").is_none());
+        // What a reader decodes it to: the text itself.
+        assert_eq!(quick_xml::escape::unescape(&out).unwrap(), "a<&>\"'\u{1}");
     }
 }
