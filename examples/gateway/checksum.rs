@@ -12,12 +12,10 @@ use presign::chunked::{Checksum, ChecksumAlgorithm, ChecksumValue};
 
 use crate::error::S3Error;
 
-/// The algorithm an `x-amz-checksum-algorithm` value or an `x-amz-checksum-<name>` suffix
-/// names (any case: `CRC32`, `crc64nvme`, …).
+/// The algorithm an `x-amz-checksum-algorithm` value names (any case: `CRC32`, `crc64nvme`,
+/// …).
 pub fn parse_algorithm(name: &str) -> Result<ChecksumAlgorithm, S3Error> {
-    ChecksumAlgorithm::ALL
-        .into_iter()
-        .find(|a| a.name().eq_ignore_ascii_case(name))
+    ChecksumAlgorithm::from_name(name)
         .ok_or_else(|| S3Error::invalid_argument(format!("unknown checksum algorithm {name:?}")))
 }
 

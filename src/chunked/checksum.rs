@@ -68,6 +68,20 @@ impl ChecksumAlgorithm {
         }
     }
 
+    /// The algorithm an S3 name (any case) stands for: the value of `x-amz-checksum-algorithm`
+    /// or `x-amz-sdk-checksum-algorithm`, the inverse of [`name`](Self::name).
+    ///
+    /// ```
+    /// use presign::chunked::ChecksumAlgorithm;
+    /// assert_eq!(ChecksumAlgorithm::from_name("crc64nvme"), Some(ChecksumAlgorithm::Crc64Nvme));
+    /// assert_eq!(ChecksumAlgorithm::from_name("MD5"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
     /// The algorithm a header name (any case) stands for.
     pub fn from_header_name(name: &str) -> Option<Self> {
         Self::ALL
@@ -312,6 +326,22 @@ mod tests {
                 "{text:?} as {len} bytes"
             );
         }
+    }
+
+    #[test]
+    fn names_and_header_names_map_back_to_their_algorithm() {
+        for alg in ChecksumAlgorithm::ALL {
+            assert_eq!(ChecksumAlgorithm::from_name(alg.name()), Some(alg));
+            let lower = alg.name().to_ascii_lowercase();
+            assert_eq!(ChecksumAlgorithm::from_name(&lower), Some(alg));
+            let upper = alg.header_name().to_ascii_uppercase();
+            assert_eq!(ChecksumAlgorithm::from_header_name(&upper), Some(alg));
+            // A name is not a header name, nor the other way round.
+            assert_eq!(ChecksumAlgorithm::from_header_name(alg.name()), None);
+            assert_eq!(ChecksumAlgorithm::from_name(alg.header_name()), None);
+        }
+        assert_eq!(ChecksumAlgorithm::from_name("CRC"), None);
+        assert_eq!(ChecksumAlgorithm::from_name(""), None);
     }
 
     #[test]
