@@ -716,6 +716,23 @@ async fn the_page_is_served_at_the_root() {
     let text = page.text().await.unwrap();
     assert!(text.contains("presign upload gateway"));
     assert!(text.contains("/api/storage/buckets/"));
+
+    // Authentication material in any form the verifier knows, even incomplete, makes it an
+    // S3 request (ListBuckets), answered with an S3 error rather than the page.
+    for query in [
+        "?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request",
+        "?x-amz-signature=00",
+        "?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=x&Expires=1",
+    ] {
+        let response = gw
+            .http
+            .get(format!("{}/{query}", gw.base))
+            .send()
+            .await
+            .unwrap();
+        let (status, code) = s3_code(response).await;
+        assert!(status.is_client_error(), "{query}: {status} {code}");
+    }
 }
 
 /// Builds a POST policy form by hand (base64 policy signed with the signing key), without

@@ -61,6 +61,7 @@ use axum::routing::{any, delete, get, post};
 use clap::Parser;
 use presign::SigningTime;
 use presign::s3::Endpoint;
+use presign::verify::{IncomingRequest, Mechanism};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// The upload gateway.
@@ -327,14 +328,18 @@ fn router(state: Shared, cors_origins: &[String]) -> Result<Router, String> {
         .with_state(state))
 }
 
-/// `/`: the web page, unless the request is a signed S3 request (ListBuckets).
+/// `/`: the web page, unless the request carries S3 authentication (ListBuckets), as the
+/// verifier tells it (an error, such as mixed mechanisms, is the S3 handler's to report).
 async fn root(state: State<Shared>, request: Request) -> Response {
-    let signed = request.headers().contains_key(header::AUTHORIZATION)
-        || request
-            .uri()
-            .query()
-            .is_some_and(|q| q.contains("X-Amz-Signature="));
-    if signed || !matches!(*request.method(), Method::GET | Method::HEAD) {
+    let view = s3::HeaderView(request.headers());
+    let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let mechanism = presign::verify::detect(&IncomingRequest::new(
+        request.method().as_str(),
+        target,
+        &view,
+    ));
+    let anonymous = matches!(mechanism, Ok(Mechanism::Anonymous));
+    if !anonymous || !matches!(*request.method(), Method::GET | Method::HEAD) {
         return s3::handle(state, request).await;
     }
     Html(include_str!("index.html")).into_response()
