@@ -20,6 +20,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use presign::SigningTime;
+use presign::chunked::ChecksumValue;
 use presign::s3::{Bucket, validate_key};
 use presign::verify::{IncomingRequest, VerifiedRequest};
 
@@ -336,6 +337,15 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
+/// A verified checksum as its `x-amz-checksum-*` header.
+fn insert_checksum(headers: &mut HeaderMap, checksum: &ChecksumValue) {
+    insert(
+        headers,
+        checksum.algorithm().header_name(),
+        &checksum.to_base64(),
+    );
+}
+
 /// `x-amz-meta-*` headers: names without the prefix, ASCII values, within S3's 2 KB.
 fn user_metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> {
     let mut metadata = Vec::new();
@@ -387,11 +397,7 @@ fn stored_response(meta: &ObjectMeta) -> Response {
     let headers = response.headers_mut();
     insert(headers, "etag", &format!("\"{}\"", meta.etag));
     if let Some(checksum) = meta.checksum() {
-        insert(
-            headers,
-            checksum.algorithm().header_name(),
-            &checksum.to_base64(),
-        );
+        insert_checksum(headers, &checksum);
     }
     response
 }
@@ -559,11 +565,7 @@ async fn get_object(
     .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
     if wants_checksum && range.is_none() {
         if let Some(checksum) = meta.checksum() {
-            insert(
-                headers,
-                checksum.algorithm().header_name(),
-                &checksum.to_base64(),
-            );
+            insert_checksum(headers, &checksum);
         }
     }
     // The presigned URL's `response-*` overrides, as S3 applies them.

@@ -100,12 +100,9 @@ impl ChecksumAlgorithm {
     }
 
     /// Characters of a digest in padded base64 (what goes on the wire).
-    #[allow(
-        clippy::arithmetic_side_effects,
-        reason = "digest_len() is at most 32, so the product is at most 44"
-    )]
     pub fn base64_len(self) -> usize {
-        self.digest_len().div_ceil(3) * 4
+        // At most 32 bytes: 44 characters, never an overflow.
+        padded_base64_len(self.digest_len()).unwrap_or(usize::MAX)
     }
 }
 
@@ -262,13 +259,18 @@ impl fmt::Display for ChecksumValue {
     }
 }
 
+/// Characters of the padded base64 of `bytes` bytes (`None` past `usize`).
+fn padded_base64_len(bytes: usize) -> Option<usize> {
+    bytes.div_ceil(3).checked_mul(4)
+}
+
 /// The `len` bytes (at most 32, the rest zero) that `text` encodes as padded standard base64
 /// with no stray bits, or `None` when it is not exactly that: the one check of every base64
 /// value S3 carries in a header (checksums, `Content-MD5`, the SSE-C key and its MD5).
 pub(crate) fn decode_base64_exact(text: &str, len: usize) -> Option<[u8; 32]> {
     // Padded base64 of `len` bytes has exactly this many characters; it also bounds the
     // decoding below.
-    if Some(text.len()) != len.div_ceil(3).checked_mul(4) {
+    if Some(text.len()) != padded_base64_len(len) {
         return None;
     }
     // `decode_slice` asks for room for its estimate, 3 bytes per 4 characters: 33 for 32.
