@@ -9,11 +9,13 @@ Inputs (run these first, from the repository root):
       python3 scripts/benchmarks_table.py --save-run target/bench-runs/$run.json
     done
     cargo run --release --example alloc_counts -- target/alloc_counts.json
+    python3 scripts/instructions.py --json target/instructions.json   # needs valgrind
 
 then:
 
     python3 scripts/benchmarks_table.py [--criterion target/criterion]
-        [--allocs target/alloc_counts.json] [--runs target/bench-runs] [--out BENCHMARKS.md]
+        [--allocs target/alloc_counts.json] [--runs target/bench-runs]
+        [--instructions target/instructions.json] [--out BENCHMARKS.md]
 
 Medians come from each benchmark's new/estimates.json; names from new/benchmark.json. The
 tables are the last run's; `--save-run` keeps a run's medians so that the run-to-run table
@@ -53,6 +55,7 @@ COMMAND = (
     "  python3 scripts/benchmarks_table.py --save-run target/bench-runs/$run.json\n"
     "done\n"
     "cargo run --release --example alloc_counts -- target/alloc_counts.json\n"
+    "python3 scripts/instructions.py --json target/instructions.json  # needs valgrind\n"
     "python3 scripts/benchmarks_table.py"
 )
 # The issue's targets, as (label, numerator, denominator, target, at most?): a ratio of two
@@ -156,6 +159,7 @@ def main():
     parser.add_argument("--out", default="BENCHMARKS.md")
     parser.add_argument("--date", default=datetime.date.today().isoformat())
     parser.add_argument("--runs", default="target/bench-runs")
+    parser.add_argument("--instructions", default="target/instructions.json")
     parser.add_argument("--save-run", metavar="FILE", help="save this run's medians and stop")
     args = parser.parse_args()
 
@@ -174,6 +178,11 @@ def main():
             allocs = json.load(f)
     except OSError:
         allocs = {}
+    try:
+        with open(args.instructions) as f:
+            instructions = json.load(f)
+    except OSError:
+        instructions = None
 
     def median(case, implementation):
         entry = medians.get(f"{case}/{implementation}")
@@ -340,6 +349,51 @@ def main():
         "separate function, so it has no row here."
     )
     w("")
+
+    if instructions:
+        counted = instructions["benchmarks"]
+        w("## Instructions per operation")
+        w("")
+        w(
+            "Counted by valgrind's callgrind (`scripts/instructions.py`, "
+            f"{instructions['iterations']:,} operations each): the instructions of one operation "
+            "outside SHA-256's compression function, how many more that is than the case's floor, "
+            "and the compression's own. Unlike the times above they are deterministic, so they "
+            "show a change of one percent, and `--top` says which functions ran them. They are not "
+            "time: under valgrind SHA-256 runs without SHA-NI (so its compression is counted "
+            "apart), and neither memory nor the processor's overlap of independent work (which "
+            "hides part of `presign`'s work under the hash) is in them."
+        )
+        w("")
+        w("| benchmark | outside SHA-256 compression | more than the floor | SHA-256 compression |")
+        w("|---|---:|---:|---:|")
+        order = (
+            [f"{c}/{i}" for c in PRESIGN_CASES for i in IMPLEMENTATIONS]
+            + [f"{c}/{i}" for c in VERIFY_CASES for i in ("presign", "floor")]
+            + [f"{REFUSED_CASES[c]}/presign" for c in VERIFY_CASES]
+            + [f"signing_key/{i}" for i in ("presign", "aws-sigv4", "floor")]
+        )
+        for name in sorted(counted, key=lambda n: order.index(n) if n in order else len(order)):
+            entry = counted[name]
+            case = name.split("/")[0]
+            floor_case = {v: k for k, v in REFUSED_CASES.items()}.get(case, case)
+            floor = counted.get(f"{floor_case}/floor")
+            extra = f"{entry['outside_sha256'] - floor['outside_sha256']:,}" if floor else "–"
+            w(f"| `{name}` | {entry['outside_sha256']:,} | {extra} | {entry['sha256']:,} |")
+        w("")
+        for case in VERIFY_CASES:
+            total = counted.get(f"{case}/presign")
+            floor = counted.get(f"{case}/floor")
+            refused = counted.get(f"{REFUSED_CASES[case]}/presign")
+            if total and floor and refused:
+                extra = total["outside_sha256"] - floor["outside_sha256"]
+                w(
+                    f"- `{case}`: {extra:,} instructions more than its floor; "
+                    f"{refused['outside_sha256']:,} of them ({refused['outside_sha256'] / extra * 100:.0f} %) "
+                    "run before any hashing (the refused case), the rest write the canonical request "
+                    "and string to sign, find the key and build the result."
+                )
+        w("")
 
     if runs:
         w("## Run to run")

@@ -1,6 +1,6 @@
-//! The benchmark cases and every implementation of them, shared by `benches/vs_peers.rs` and
-//! `examples/alloc_counts.rs` (included with `#[path]`), so that what is timed is what is
-//! counted.
+//! The benchmark cases and every implementation of them, shared by `benches/vs_peers.rs`,
+//! `benches/instructions.rs` and `examples/alloc_counts.rs` (included with `#[path]`), so that
+//! what is timed is what is counted.
 //!
 //! Each case is presigned by `presign`, by `aws-sigv4` (S3 settings, building the final URL as
 //! its documentation shows) and by `rusty-s3`; its crypto floor is the SHA-256 of its exact
