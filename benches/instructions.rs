@@ -3,9 +3,9 @@
 //!
 //! `cargo bench --bench instructions -- CASE IMPLEMENTATION [ITERATIONS]` runs one of
 //! `vs_peers`'s operations (the same functions, from `common`) ITERATIONS times, each through
-//! [`measured`], the one function the script has callgrind count. Counts are deterministic, so
-//! unlike timings on a shared machine they show a change of one percent, and callgrind says
-//! which function each instruction ran in. They are not time: under valgrind SHA-256 runs
+//! [`measured`], the one function the script has callgrind count. One build counts the same
+//! every time, so unlike timings on a shared machine counts show a change of one percent, and
+//! callgrind says which function each instruction ran in. They are not time: under valgrind SHA-256 runs
 //! without SHA-NI (the script leaves its compression function out), and neither memory nor the
 //! processor's overlap of independent work is in them.
 

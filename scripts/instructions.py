@@ -11,8 +11,9 @@ the case's floor runs, and the compression instructions. With `--top K`, each be
 (outside compression) follow the table. With `--json FILE`, the counts are saved for
 `scripts/benchmarks_table.py --instructions FILE`.
 
-Why: instruction counts are deterministic, so they show a change of one percent that timings
-on a shared machine hide, and callgrind says where each instruction ran. They are not time.
+Why: one build counts the same every time (a build elsewhere, in another directory say, can
+differ by a few instructions), so counts show a change of one percent that timings on a shared
+machine hide, and callgrind says where each instruction ran. They are not time.
 Under valgrind SHA-256 runs without SHA-NI (hence its compression is counted apart), and
 neither memory nor the processor's overlap of independent work is in them.
 
