@@ -37,6 +37,20 @@ VERIFY_CASES = ["verify_query", "verify_header"]
 # Each verification case refused at its time window, before any hashing.
 REFUSED_CASES = {"verify_query": "verify_query_refused", "verify_header": "verify_header_refused"}
 IMPLEMENTATIONS = ["presign", "aws-sigv4", "rusty-s3", "floor"]
+# Every benchmark of `benches/vs_peers.rs` but the threaded ones, in table order.
+BENCHMARKS = (
+    [f"{c}/{i}" for c in PRESIGN_CASES for i in IMPLEMENTATIONS]
+    + [f"{c}/{i}" for c in VERIFY_CASES for i in ("presign", "floor")]
+    + [f"{REFUSED_CASES[c]}/presign" for c in VERIFY_CASES]
+    + [f"signing_key/{i}" for i in ("presign", "aws-sigv4", "floor")]
+)
+
+
+def floor_of(name):
+    """The floor benchmark a benchmark is compared with (a refused case: its verification's)."""
+    case = name.split("/")[0]
+    refused_of = {refused: case for case, refused in REFUSED_CASES.items()}
+    return f"{refused_of.get(case, case)}/floor"
 CASE_TEXT = {
     "get_doc": "GET, the S3 documentation's presigned example (`/test.txt`, 86400 s)",
     "put_token": "PUT, signed `content-type`, 760-byte session token",
@@ -368,17 +382,9 @@ def main():
         w("")
         w("| benchmark | outside SHA-256 compression | more than the floor | SHA-256 compression |")
         w("|---|---:|---:|---:|")
-        order = (
-            [f"{c}/{i}" for c in PRESIGN_CASES for i in IMPLEMENTATIONS]
-            + [f"{c}/{i}" for c in VERIFY_CASES for i in ("presign", "floor")]
-            + [f"{REFUSED_CASES[c]}/presign" for c in VERIFY_CASES]
-            + [f"signing_key/{i}" for i in ("presign", "aws-sigv4", "floor")]
-        )
-        for name in sorted(counted, key=lambda n: order.index(n) if n in order else len(order)):
+        for name in sorted(counted, key=lambda n: BENCHMARKS.index(n) if n in BENCHMARKS else len(BENCHMARKS)):
             entry = counted[name]
-            case = name.split("/")[0]
-            floor_case = {v: k for k, v in REFUSED_CASES.items()}.get(case, case)
-            floor = counted.get(f"{floor_case}/floor")
+            floor = counted.get(floor_of(name))
             extra = f"{entry['outside_sha256'] - floor['outside_sha256']:,}" if floor else "–"
             w(f"| `{name}` | {entry['outside_sha256']:,} | {extra} | {entry['sha256']:,} |")
         w("")

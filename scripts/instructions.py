@@ -29,18 +29,8 @@ import subprocess
 import sys
 import tempfile
 
-PRESIGN_CASES = ["get_doc", "put_token", "get_long_key", "upload_part"]
-BENCHMARKS = (
-    [f"{case}/{impl}" for case in PRESIGN_CASES for impl in ("presign", "aws-sigv4", "rusty-s3", "floor")]
-    + [f"{case}/{impl}" for case in ("verify_query", "verify_header") for impl in ("presign", "floor")]
-    + ["verify_query_refused/presign", "verify_header_refused/presign"]
-    + [f"signing_key/{impl}" for impl in ("presign", "aws-sigv4", "floor")]
-)
-# The floor each benchmark is compared with.
-FLOOR = {
-    "verify_query_refused": "verify_query",
-    "verify_header_refused": "verify_header",
-}
+from benchmarks_table import BENCHMARKS, floor_of
+
 # SHA-256's block function: `sha2` 0.10's `compress256`, 0.11's `soft::unroll::compress`.
 COMPRESS = re.compile(r"^sha2::sha256::.*compress")
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(?:\*\s+)?[^:]*:(.+?)(?:\s+\[[^\]]*\])?$")
@@ -117,8 +107,7 @@ def main():
     saved = {}
     for name, functions in counts.items():
         outside, sha = split(functions)
-        case = name.split("/")[0]
-        floor_name = f"{FLOOR.get(case, case)}/floor"
+        floor_name = floor_of(name)
         floor = split(counts[floor_name])[0] if floor_name in counts else None
         extra = f"{outside - floor:,.0f}" if floor is not None else "–"
         print(f"| `{name}` | {outside:,.0f} | {extra} | {sha:,.0f} |")
