@@ -327,13 +327,17 @@ impl<'h> KnownHeaders<'h> {
                 k.name()
             )));
         }
+        // Trimmed as bytes (spaces and tabs are ASCII), then checked as UTF-8: no character
+        // decoding at either end.
+        let blank = |b: &u8| *b == b' ' || *b == b'\t';
         self.first
             .get(k as usize)
             .copied()
             .flatten()
             .map(|v| {
-                core::str::from_utf8(v)
-                    .map(|s| s.trim_matches(|c| c == ' ' || c == '\t'))
+                let start = v.iter().position(|b| !blank(b)).unwrap_or(v.len());
+                let end = v.iter().rposition(|b| !blank(b)).map_or(start, |i| i.saturating_add(1));
+                core::str::from_utf8(v.get(start..end).unwrap_or_default())
                     .map_err(|_| {
                         VerifyError::InvalidArgument(format!(
                             "the {} header is not UTF-8",
@@ -1476,10 +1480,14 @@ fn parse_amz(wire: &[u8], encoded: bool) -> Option<(SigningTime, crate::AmzDate)
 
 /// The value of `component` (`name=value`, after optional spaces), if it has that name.
 fn auth_component<'v>(component: &'v str, name: &str) -> Option<&'v str> {
-    component
-        .trim_start_matches(' ')
-        .strip_prefix(name)?
-        .strip_prefix('=')
+    let component = component.trim_start_matches(' ');
+    // `name=` compared inline (names are short) rather than through `memcmp`.
+    let value_at = name.len().saturating_add(1);
+    let matches = component.as_bytes().get(..value_at).is_some_and(|head| {
+        head.last() == Some(&b'=')
+            && crate::encoding::short_eq(head.get(..name.len()).unwrap_or_default(), name.as_bytes())
+    });
+    if matches { component.get(value_at..) } else { None }
 }
 
 fn parse_header_auth<'h>(
