@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn hex_is_what_the_hex_crate_writes_for_every_byte_value() {
-        // Eight inputs of 32 bytes hold every byte value once, each at a different position.
+        // Eight inputs of 32 bytes hold every byte value once, eight values at each position.
         for start in 0..8u8 {
             let bytes: [u8; 32] =
                 core::array::from_fn(|i| start.wrapping_mul(32).wrapping_add(i as u8));

@@ -336,14 +336,13 @@ impl<'h> KnownHeaders<'h> {
             .flatten()
             .map(|v| {
                 let start = v.iter().position(|b| !blank(b)).unwrap_or(v.len());
-                let end = v.iter().rposition(|b| !blank(b)).map_or(start, |i| i.saturating_add(1));
-                core::str::from_utf8(v.get(start..end).unwrap_or_default())
-                    .map_err(|_| {
-                        VerifyError::InvalidArgument(format!(
-                            "the {} header is not UTF-8",
-                            k.name()
-                        ))
-                    })
+                let end = v
+                    .iter()
+                    .rposition(|b| !blank(b))
+                    .map_or(start, |i| i.saturating_add(1));
+                core::str::from_utf8(v.get(start..end).unwrap_or_default()).map_err(|_| {
+                    VerifyError::InvalidArgument(format!("the {} header is not UTF-8", k.name()))
+                })
             })
             .transpose()
     }
@@ -1485,9 +1484,16 @@ fn auth_component<'v>(component: &'v str, name: &str) -> Option<&'v str> {
     let value_at = name.len().saturating_add(1);
     let matches = component.as_bytes().get(..value_at).is_some_and(|head| {
         head.last() == Some(&b'=')
-            && crate::encoding::short_eq(head.get(..name.len()).unwrap_or_default(), name.as_bytes())
+            && crate::encoding::short_eq(
+                head.get(..name.len()).unwrap_or_default(),
+                name.as_bytes(),
+            )
     });
-    if matches { component.get(value_at..) } else { None }
+    if matches {
+        component.get(value_at..)
+    } else {
+        None
+    }
 }
 
 fn parse_header_auth<'h>(
@@ -1615,6 +1621,37 @@ mod tests {
             assert!(!decoded_eq(&format!("{value}+"), value));
         }
         assert!(!decoded_eq("AWS4-HMAC+SHA256", "AWS4-HMAC-SHA256"));
+    }
+
+    #[test]
+    fn a_header_read_by_name_is_trimmed_of_spaces_and_tabs_only_and_must_be_utf8() {
+        let single = |value: &[u8]| {
+            let mut known = KnownHeaders {
+                first: [None; Known::ALL.len()],
+                repeated: [false; Known::ALL.len()],
+                count: 1,
+            };
+            known.first[Known::AmzDate as usize] = Some(value);
+            known.single(Known::AmzDate).map(|v| v.map(str::to_owned))
+        };
+        for (value, expected) in [
+            (&b"20130524T000000Z"[..], "20130524T000000Z"),
+            (b" \t20130524T000000Z\t ", "20130524T000000Z"),
+            (b"a \t b", "a \t b"),
+            (b" \t \t", ""),
+            (b"", ""),
+            // Other whitespace is kept: only SP and HTAB surround a field value.
+            (b"\r\na\x0b", "\r\na\x0b"),
+            ("\u{a0}é\u{a0}".as_bytes(), "\u{a0}é\u{a0}"),
+        ] {
+            assert_eq!(single(value), Ok(Some(expected.to_owned())), "{value:?}");
+        }
+        for value in [&b" \xff "[..], b"a\xc3", b"\t\xe2\x82"] {
+            assert!(
+                matches!(single(value), Err(VerifyError::InvalidArgument(_))),
+                "{value:?}"
+            );
+        }
     }
 
     #[test]
