@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 use crate::canonical::reserved_query_param;
 use crate::canonical::{
     PathInput, PayloadHash, UriEncoding, is_token, same_name, sort_by, sorted_raw_order,
-    validate_value, validate_wire_path, write_canonical_uri, write_lower, write_value,
+    trim_ows_str, validate_value, validate_wire_path, write_canonical_uri, write_lower,
+    write_value,
 };
 use crate::encoding::{Component, Rule, Text, byte_table, encode_raw, wire_is_canonical};
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
@@ -782,7 +783,7 @@ impl Signer {
                     // HTTP clients refuse line breaks, and the lines here are `\n`-separated.
                     write_value(v.as_bytes(), &mut buf);
                 } else {
-                    buf.push_str(v.trim_matches(|c| matches!(c, ' ' | '\t')));
+                    buf.push_str(trim_ows_str(v));
                 }
                 buf.push('\n');
             }

@@ -143,6 +143,34 @@ pub(crate) fn is_lowercase_token(name: &str) -> bool {
     all_in(name, &LOWERCASE_TOKEN_BYTES)
 }
 
+/// Where a field value starts and ends once its optional whitespace (RFC 9110 `OWS`: spaces
+/// and horizontal tabs, nothing else) is cut from both ends.
+#[inline]
+fn ows_bounds(value: &[u8]) -> (usize, usize) {
+    let is_ows = |b: &u8| matches!(b, b' ' | b'\t');
+    let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i.saturating_add(1));
+    (start, end)
+}
+
+/// `value` without its leading and trailing spaces and tabs (a field value as received, before
+/// it is checked as UTF-8).
+#[inline]
+pub(crate) fn trim_ows(value: &[u8]) -> &[u8] {
+    let (start, end) = ows_bounds(value);
+    value.get(start..end).unwrap_or_default()
+}
+
+/// [`trim_ows`] of text: the cuts fall next to ASCII bytes, so it is still text.
+#[inline]
+pub(crate) fn trim_ows_str(value: &str) -> &str {
+    let (start, end) = ows_bounds(value.as_bytes());
+    value.get(start..end).unwrap_or_default()
+}
+
 #[inline]
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')

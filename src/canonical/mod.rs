@@ -15,8 +15,8 @@ pub use payload::{EMPTY_SHA256, PayloadHash, Sha256Hex};
 pub use uri::UriEncoding;
 
 pub(crate) use headers::{
-    Overlay, is_lowercase_token, is_token, same_name, validate_value, write_canonical_headers,
-    write_lower, write_value,
+    Overlay, is_lowercase_token, is_token, same_name, trim_ows, trim_ows_str, validate_value,
+    write_canonical_headers, write_lower, write_value,
 };
 pub(crate) use query::{
     PRESIGN_PARAMS, SIGV2_PARAMS, WireQuery, reserved_query_param, sort_by, sorted_raw_order,

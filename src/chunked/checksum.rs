@@ -77,16 +77,19 @@ impl ChecksumAlgorithm {
     /// assert_eq!(ChecksumAlgorithm::from_name("MD5"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.name().eq_ignore_ascii_case(name))
+        Self::named(name, Self::name)
     }
 
     /// The algorithm a header name (any case) stands for.
     pub fn from_header_name(name: &str) -> Option<Self> {
+        Self::named(name, Self::header_name)
+    }
+
+    /// The algorithm whose `naming` equals `name`, ignoring ASCII case.
+    fn named(name: &str, naming: fn(Self) -> &'static str) -> Option<Self> {
         Self::ALL
             .into_iter()
-            .find(|a| a.header_name().eq_ignore_ascii_case(name))
+            .find(|&a| naming(a).eq_ignore_ascii_case(name))
     }
 
     /// Bytes of a digest.

@@ -612,7 +612,7 @@ impl ChunkedDecoder {
         let (name, value) = text
             .split_once(':')
             .ok_or_else(|| VerifyError::MalformedTrailer("a trailer line has no ':'".into()))?;
-        let value = value.trim_matches(|c| c == ' ' || c == '\t');
+        let value = crate::canonical::trim_ows_str(value);
         if name.eq_ignore_ascii_case(TRAILER_SIGNATURE) {
             if self.mode != Mode::SignedTrailer {
                 return Err(VerifyError::MalformedTrailer(format!(

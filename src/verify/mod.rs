@@ -69,7 +69,7 @@ use time::Date;
 use crate::SigningTime;
 use crate::canonical::{
     Headers, Parts, PathInput, PayloadHash, QueryInput, WireQuery, is_lowercase_token, same_name,
-    write_canonical_request,
+    trim_ows, write_canonical_request,
 };
 use crate::encoding::{Decoded, Rule, decode_into};
 use crate::limits::{
@@ -329,18 +329,12 @@ impl<'h> KnownHeaders<'h> {
         }
         // Trimmed as bytes (spaces and tabs are ASCII), then checked as UTF-8: no character
         // decoding at either end.
-        let blank = |b: &u8| *b == b' ' || *b == b'\t';
         self.first
             .get(k as usize)
             .copied()
             .flatten()
             .map(|v| {
-                let start = v.iter().position(|b| !blank(b)).unwrap_or(v.len());
-                let end = v
-                    .iter()
-                    .rposition(|b| !blank(b))
-                    .map_or(start, |i| i.saturating_add(1));
-                core::str::from_utf8(v.get(start..end).unwrap_or_default()).map_err(|_| {
+                core::str::from_utf8(trim_ows(v)).map_err(|_| {
                     VerifyError::InvalidArgument(format!("the {} header is not UTF-8", k.name()))
                 })
             })
