@@ -126,17 +126,27 @@ pub(crate) fn validate_wire(wire: &[u8]) -> Result<(), BadEscape> {
     let mut i = 0;
     while let Some(&b) = wire.get(i) {
         if b == b'%' {
-            match (wire.get(i.saturating_add(1)), wire.get(i.saturating_add(2))) {
-                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                    i = i.saturating_add(3)
-                }
-                _ => return Err(BadEscape),
-            }
+            escape_at(wire, i).ok_or(BadEscape)?;
+            i = i.saturating_add(3);
         } else {
             i = i.saturating_add(1);
         }
     }
     Ok(())
+}
+
+/// The byte that a `%XX` escape at `at` in `text` stands for (hex digits of either case), or
+/// `None` when no complete escape starts there. The one spelling of the escape rule: the
+/// checkers ([`validate_wire`], the query split, endpoint prefixes) and the decoders
+/// ([`Decoded`], [`decode_into`]) all read escapes through it.
+#[inline]
+pub(crate) fn escape_at(text: &[u8], at: usize) -> Option<u8> {
+    match text.get(at..)? {
+        [b'%', high, low, ..] if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() => {
+            Some((hex_val(*high) << 4) | hex_val(*low))
+        }
+        _ => None,
+    }
 }
 
 #[inline]
@@ -174,15 +184,12 @@ impl Iterator for Decoded<'_> {
     fn next(&mut self) -> Option<u8> {
         let b = *self.wire.get(self.pos)?;
         match b {
-            b'%' => match (
-                self.wire.get(self.pos.saturating_add(1)),
-                self.wire.get(self.pos.saturating_add(2)),
-            ) {
-                (Some(&h), Some(&l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+            b'%' => match escape_at(self.wire, self.pos) {
+                Some(decoded) => {
                     self.pos = self.pos.saturating_add(3);
-                    Some(hex_val(h) << 4 | hex_val(l))
+                    Some(decoded)
                 }
-                _ => {
+                None => {
                     self.pos = self.pos.saturating_add(1);
                     Some(b'%')
                 }
@@ -218,21 +225,17 @@ pub(crate) fn decode_into(wire: &[u8], encoded: bool, out: &mut [u8]) -> Option<
         let end = len.checked_add(plain.len())?;
         out.get_mut(len..end)?.copy_from_slice(plain);
         len = end;
-        let Some((&first, after)) = tail.split_first() else {
+        let Some(&first) = tail.first() else {
             return Some(len);
         };
-        let (byte, after) = match (first, after) {
-            (b'%', [high, low, after @ ..])
-                if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() =>
-            {
-                ((hex_val(*high) << 4) | hex_val(*low), after)
-            }
-            (b'+', _) => (b' ', after),
-            _ => (first, after),
+        let (byte, taken) = match (first, escape_at(tail, 0)) {
+            (b'%', Some(decoded)) => (decoded, 3),
+            (b'+', _) => (b' ', 1),
+            _ => (first, 1),
         };
         *out.get_mut(len)? = byte;
         len = len.saturating_add(1);
-        rest = after;
+        rest = tail.get(taken..).unwrap_or_default();
     }
 }
 
@@ -599,6 +602,25 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn an_escape_is_a_percent_and_two_hex_digits_of_either_case() {
+        for (text, at, expected) in [
+            (&b"%41"[..], 0, Some(0x41)),
+            (b"a%2fb", 1, Some(0x2f)),
+            (b"a%2Fb", 1, Some(0x2f)),
+            (b"%ff", 0, Some(0xff)),
+            (b"%4", 0, None),
+            (b"%", 0, None),
+            (b"%g1", 0, None),
+            (b"%1g", 0, None),
+            (b"x41", 0, None),
+            (b"%41", 3, None),
+            (b"%41", 9, None),
+        ] {
+            assert_eq!(escape_at(text, at), expected, "{text:?} {at}");
         }
     }
 

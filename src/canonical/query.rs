@@ -29,14 +29,16 @@ pub(crate) const SIGV2_PARAMS: [&str; 2] = ["AWSAccessKeyId", "Signature"];
 /// The auth parameter a decoded query parameter name would be read as by the verifier (ignoring
 /// ASCII case), if any. The presigner refuses such names: a URL carrying one is never accepted.
 pub(crate) fn reserved_query_param(name: &str) -> Option<&'static str> {
-    // Two plain searches, which unroll, rather than one through a chained iterator.
-    let find = |params: &[&'static str]| {
-        params
-            .iter()
-            .copied()
-            .find(|p| p.eq_ignore_ascii_case(name))
-    };
-    find(&PRESIGN_PARAMS).or_else(|| find(&SIGV2_PARAMS))
+    // Two plain loops, which unroll, rather than a search through a chained iterator (whose
+    // `try_fold` the compiler may leave out of line).
+    for params in [&PRESIGN_PARAMS[..], &SIGV2_PARAMS[..]] {
+        for &param in params {
+            if param.eq_ignore_ascii_case(name) {
+                return Some(param);
+            }
+        }
+    }
+    None
 }
 
 /// One `name[=value]` pair of a wire query, as byte offsets (u16: the target is bounded by
@@ -122,8 +124,7 @@ impl<'a> WireQuery<'a> {
                         name_end = name_end.or(Some(i));
                     }
                     _ => {
-                        let hex = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_hexdigit);
-                        if !(hex(i.saturating_add(1)) && hex(i.saturating_add(2))) {
+                        if encoding::escape_at(bytes, i).is_none() {
                             return Err(Error::InvalidQuery);
                         }
                     }

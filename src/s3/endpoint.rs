@@ -358,14 +358,15 @@ fn validate_prefix(prefix: &str) -> Result<(), &'static str> {
     if prefix.is_empty() {
         return Ok(());
     }
-    let mut bytes = prefix.bytes();
-    while let Some(b) = bytes.next() {
+    let bytes = prefix.as_bytes();
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
         let ok = match b {
             b'%' => {
-                let hex = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_hexdigit());
-                if !(hex(bytes.next()) && hex(bytes.next())) {
+                if crate::encoding::escape_at(bytes, i).is_none() {
                     return Err("'%' in the path prefix must be followed by two hex digits");
                 }
+                i = i.saturating_add(2);
                 true
             }
             b'/' | b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*'
@@ -375,6 +376,7 @@ fn validate_prefix(prefix: &str) -> Result<(), &'static str> {
         if !ok {
             return Err("the path prefix must be percent-encoded (RFC 3986 path characters)");
         }
+        i = i.saturating_add(1);
     }
     if prefix.split('/').any(|s| s == "." || s == "..") {
         return Err("the path prefix must not contain '.' or '..' segments");
