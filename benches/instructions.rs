@@ -5,9 +5,9 @@
 //! `vs_peers`'s operations (the same functions, from `common`) ITERATIONS times, each through
 //! [`measured`], the one function the script has callgrind count. One build counts the same
 //! every time, so unlike timings on a shared machine counts show a change of one percent, and
-//! callgrind says which function each instruction ran in. They are not time: under valgrind SHA-256 runs
-//! without SHA-NI (the script leaves its compression function out), and neither memory nor the
-//! processor's overlap of independent work is in them.
+//! callgrind says which function each instruction ran in. They are not time: under valgrind
+//! SHA-256 runs without SHA-NI (the script leaves its compression function out), and neither
+//! memory nor the processor's overlap of independent work is in them.
 
 mod common;
 
@@ -87,7 +87,7 @@ fn main() {
             verify_query(black_box(&verifier), &query, now).signature()
         }),
         ("verify_query", "floor") => {
-            let floor = Floor::presigned(&cases()[0], &format!("https://{HOST}{}", query.target));
+            let floor = query.floor();
             repeat(iterations, || black_box(&floor).sign());
         }
         ("verify_header", "presign") => repeat(iterations, || {

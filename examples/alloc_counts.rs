@@ -64,8 +64,7 @@ fn main() {
         "verify_query/presign".into(),
         warm(|| verify_query(&verifier, &query, now).signature()),
     );
-    let cases = cases();
-    let query_floor = Floor::presigned(&cases[0], &format!("https://{HOST}{}", query.target));
+    let query_floor = query.floor();
     counts.insert("verify_query/floor".into(), warm(|| query_floor.sign()));
     let header = verify_header_request();
     counts.insert(

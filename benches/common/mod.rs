@@ -441,6 +441,13 @@ pub fn verify_query_request() -> QueryRequest {
     }
 }
 
+impl QueryRequest {
+    /// The floor: the canonical request of the `get_doc` URL this request carries.
+    pub fn floor(&self) -> Floor {
+        Floor::presigned(&cases()[0], &format!("https://{HOST}{}", self.target))
+    }
+}
+
 /// The S3 documentation's header-signed "GET Object" example (`Range: bytes=0-9`), signed
 /// with `Signer::sign_headers`, as a server receives it.
 pub struct HeaderRequest {
@@ -592,11 +599,7 @@ pub fn check_all() {
         }
     }
     let q = verify_query_request();
-    let cases = cases();
-    assert_eq!(
-        Floor::presigned(&cases[0], &format!("https://{HOST}{}", q.target)).sign_string(),
-        DOC_GET_SIGNATURE
-    );
+    assert_eq!(q.floor().sign_string(), DOC_GET_SIGNATURE);
     let v = verifier();
     assert_eq!(
         verify_query(&v, &q, verify_time()).access_key_id(),
