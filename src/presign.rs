@@ -739,7 +739,8 @@ impl Signer {
             hasher = Sha256::new();
             hash_in_pieces(&mut hasher)?;
         }
-        let hash: [u8; 32] = hasher.finalize().into();
+        // Not moved (copied) from the block it was just given, as `finalize` would.
+        let hash: [u8; 32] = hasher.finalize_reset().into();
         buf.truncate(query_end);
         if let Some((_, authority_end)) = overlay {
             if let Some(dst) = buf.get_mut(creq_start..prefix_len) {

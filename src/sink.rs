@@ -6,9 +6,10 @@ use sha2::{Digest, Sha256};
 
 /// A destination for canonical bytes.
 ///
-/// Writers put pieces as they come, single bytes included: the hot paths hand them a
-/// [`Buffered`] sink (one copy into a stack buffer per piece), so a writer never wraps its sink
-/// in a buffer of its own.
+/// Writers put pieces as they come, single bytes included, and never wrap their sink in a
+/// buffer of their own: the caller picks the sink. The verifier streams the canonical request
+/// straight into the hasher (SHA-256's own block buffer); the signer of headers and the
+/// presigner's path hand them a [`Buffered`] sink, one copy into a stack buffer per piece.
 pub(crate) trait Sink {
     /// Appends `bytes`.
     fn put(&mut self, bytes: &[u8]);
@@ -54,8 +55,13 @@ impl Sink for String {
 
 /// Stack buffer in front of a sink, so byte-at-a-time producers (lowercasing, whitespace
 /// folding, re-encoding) do not pay a hasher call per byte. With a larger `N` in front of a
-/// hasher it gathers a whole canonical request, which is then hashed in one call: a message
-/// fed in pieces that do not end on block boundaries costs about a block more per piece.
+/// hasher it gathers a whole canonical request, which is then hashed in one call.
+///
+/// Which is faster depends on the processor. On the AMD EPYC (Zen 4) the benchmarks run on,
+/// the verifier's canonical request streamed straight into the hasher verified 1.5 % (URL)
+/// and 4 % (header-signed) faster than gathered first, and a 128-byte buffer in front was
+/// slower than either: bytes hashed right after they are stored wait for the stores to land,
+/// and the hasher's own block buffer keeps that wait to one block at a time.
 pub(crate) struct Buffered<'s, S: Sink, const N: usize> {
     sink: &'s mut S,
     /// Not zero-filled: only the bytes written so far exist (a 1 KiB fill per request was

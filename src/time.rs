@@ -64,6 +64,9 @@ impl SigningTime {
     }
 
     /// [`SigningTime::parse_amz_date`] of bytes (the verifier reads them off the wire).
+    /// Inlined: an `Option<SigningTime>` returned through memory is read back, whole, from
+    /// bytes just stored piecewise, which stalls until they land.
+    #[inline]
     pub(crate) fn parse_amz_bytes(b: &[u8]) -> Option<Self> {
         if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
             return None;

@@ -154,22 +154,33 @@ thread_local! {
     static LAST_KEY: RefCell<Option<LastKey>> = const { RefCell::new(None) };
 }
 
-/// The derived key this thread remembered for `credential` under `verifier` at `generation`.
-/// A key remembered for `verifier` at another generation is dropped (zeroized) here: it can
-/// no longer be used.
-pub(crate) fn remembered(verifier: u64, generation: u64, credential: &str) -> Option<SigningKey> {
+/// Puts in `slot` the derived key this thread remembered for `credential` under `verifier`
+/// at `generation`, and says whether there was one. A key remembered for `verifier` at another
+/// generation is dropped (zeroized) here: it can no longer be used.
+///
+/// Cloned into the caller's slot rather than returned: a keyed HMAC state returned through
+/// `Option` and `Result` is copied at each step, each time from memory just written.
+pub(crate) fn remembered(
+    verifier: u64,
+    generation: u64,
+    credential: &str,
+    slot: &mut Option<SigningKey>,
+) -> bool {
     LAST_KEY.with_borrow_mut(|last| {
-        let entry = last.as_ref()?;
+        let Some(entry) = last.as_ref() else {
+            return false;
+        };
         if entry.verifier == verifier
             && entry.generation == generation
             && entry.credential.as_str() == credential
         {
-            return Some(entry.key.clone());
+            *slot = Some(entry.key.clone());
+            return true;
         }
         if entry.verifier == verifier && entry.generation != generation {
             *last = None;
         }
-        None
+        false
     })
 }
 

@@ -207,7 +207,8 @@ pub fn detect<H: Headers + ?Sized>(
 ) -> Result<Mechanism, VerifyError> {
     let mut query = WireQuery::unparsed(request.path_and_query().1);
     parse_query(&mut query)?;
-    let known = KnownHeaders::gather(request.headers)?;
+    let mut known = KnownHeaders::EMPTY;
+    KnownHeaders::gather(&mut known, request.headers)?;
     detect_in(&known, &AuthParams::scan(&query))
 }
 
@@ -273,13 +274,17 @@ struct KnownHeaders<'h> {
 }
 
 impl<'h> KnownHeaders<'h> {
-    /// Errors for more than [`MAX_HEADERS`] headers (the ones past it are not looked at).
-    fn gather<H: Headers + ?Sized>(headers: &'h H) -> Result<Self, VerifyError> {
-        let mut known = KnownHeaders {
-            first: [None; Known::ALL.len()],
-            repeated: [false; Known::ALL.len()],
-            count: 0,
-        };
+    /// None found yet.
+    const EMPTY: Self = KnownHeaders {
+        first: [None; Known::ALL.len()],
+        repeated: [false; Known::ALL.len()],
+        count: 0,
+    };
+
+    /// Fills in `known` (found [`KnownHeaders::EMPTY`]) where it lies, rather than returning
+    /// it: a struct of this size returned is copied from memory just written, which stalls the
+    /// load. Errors for more than [`MAX_HEADERS`] headers (the ones past it are not looked at).
+    fn gather<H: Headers + ?Sized>(known: &mut Self, headers: &'h H) -> Result<(), VerifyError> {
         for (name, value) in headers.header_pairs().take(MAX_HEADERS.saturating_add(1)) {
             known.count = known.count.saturating_add(1);
             // Names of other lengths are passed over without comparing their bytes.
@@ -307,7 +312,7 @@ impl<'h> KnownHeaders<'h> {
                 "more than {MAX_HEADERS} headers"
             )));
         }
-        Ok(known)
+        Ok(())
     }
 
     /// How many times header `k` appears: 0, 1, or 2 for more than one.
@@ -939,7 +944,8 @@ impl<S: CredentialStore> Verifier<S> {
     ) -> Result<VerifiedRequest<'r>, VerifyError> {
         let (path, query) = request.path_and_query();
         let mut query = WireQuery::unparsed(query);
-        let known = self.check_bounds(request, path, &mut query)?;
+        let mut known = KnownHeaders::EMPTY;
+        self.check_bounds(request, path, &mut query, &mut known)?;
         let auth = AuthParams::scan(&query);
         let presigned = accept(detect_in(&known, &auth)?)?;
         self.verify_parsed(request, &known, path, &query, &auth, now, presigned)
@@ -962,20 +968,21 @@ impl<S: CredentialStore> Verifier<S> {
         self.verify(&incoming, now)
     }
 
-    /// Refuses requests past the limits and unreadable targets; splits the query in place and
-    /// finds the headers read by name.
+    /// Refuses requests past the limits and unreadable targets; splits the query and finds the
+    /// headers read by name, both in place.
     fn check_bounds<'r, H: Headers + ?Sized>(
         &self,
         request: &IncomingRequest<'r, H>,
         path: &str,
         query: &mut WireQuery<'r>,
-    ) -> Result<KnownHeaders<'r>, VerifyError> {
+        known: &mut KnownHeaders<'r>,
+    ) -> Result<(), VerifyError> {
         if request.target.len() > MAX_REQUEST_TARGET_LEN {
             return Err(VerifyError::RequestTooLarge(format!(
                 "the request target is longer than {MAX_REQUEST_TARGET_LEN} bytes"
             )));
         }
-        let known = KnownHeaders::gather(request.headers)?;
+        KnownHeaders::gather(known, request.headers)?;
         if !request.target.starts_with('/') {
             return Err(VerifyError::InvalidArgument(
                 "the request target must start with '/'".into(),
@@ -984,8 +991,7 @@ impl<S: CredentialStore> Verifier<S> {
         crate::canonical::validate_wire_path(path).map_err(|_| {
             VerifyError::InvalidArgument("the path has a '%' not followed by two hex digits".into())
         })?;
-        parse_query(query)?;
-        Ok(known)
+        parse_query(query)
     }
 
     #[allow(
@@ -1093,8 +1099,19 @@ impl<S: CredentialStore> Verifier<S> {
 
         // The credential: known key, matching token, not expired; its (cached) signing key.
         let access_key_id = scope.access_key_id;
-        let (signing_key, credential_expiry) =
-            self.credential_key(&scope, scope_date, parsed.session_token, presigned, now)?;
+        // The key (a keyed HMAC state, the largest thing a verification carries) is put in
+        // this frame's slot and moved once, into the result: returned through `Option` and
+        // `Result`, it was copied at each step from memory just written, and each such copy
+        // stalls until the stores land.
+        let mut key_slot = None;
+        let (signing_key, credential_expiry) = self.credential_key(
+            &scope,
+            scope_date,
+            parsed.session_token,
+            presigned,
+            now,
+            &mut key_slot,
+        )?;
 
         // The signature, over the canonical request streamed into SHA-256.
         let decoded = crate::signing_key::decode_lower_hex32(parsed.signature_hex);
@@ -1124,15 +1141,16 @@ impl<S: CredentialStore> Verifier<S> {
         // The canonical request hashed, its string to sign signed; whether that signature is
         // the one sent (constant time, one optimisation barrier rather than one per byte).
         let check = |query| -> Result<([u8; 32], bool), VerifyError> {
+            // Streamed straight into the hasher (see `sink::Buffered` for why not gathered).
             let mut hasher = Sha256::new();
             // A signed header the request does not carry is a mismatch even when it was
             // signed with an empty value: absent is not empty.
-            let missing =
-                write_canonical_request(&parts(query), &mut crate::sink::gathering(&mut hasher))
-                    .map_err(|e| {
-                        VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
-                    })?;
-            let hash: [u8; 32] = hasher.finalize().into();
+            let missing = write_canonical_request(&parts(query), &mut hasher).map_err(|e| {
+                VerifyError::InvalidArgument(format!("a signed header cannot be read: {e}"))
+            })?;
+            // `finalize_reset` rather than `finalize`: the hasher is not moved (copied) from
+            // the block it was just given.
+            let hash: [u8; 32] = hasher.finalize_reset().into();
             let mut mac = signing_key.mac();
             write_string_to_sign(
                 &parsed.amz_date,
@@ -1199,7 +1217,15 @@ impl<S: CredentialStore> Verifier<S> {
             decoded_content_length,
             trailer,
             signature,
-            signing_key,
+            // Filled whenever `credential_key` succeeds.
+            signing_key: match key_slot {
+                Some(key) => key,
+                None => {
+                    return Err(VerifyError::InvalidAccessKeyId {
+                        access_key_id: access_key_id.to_owned(),
+                    });
+                }
+            },
             date: scope_date,
         })
     }
@@ -1252,24 +1278,29 @@ impl<S: CredentialStore> Verifier<S> {
     /// The store's verdict on the scope's access key: unknown (`InvalidAccessKeyId`), a
     /// session token that does not match (`InvalidToken`; compared in constant time, decoding
     /// it first when it came from a query), expired temporary credentials (`ExpiredToken`);
-    /// else the (cached) signing key and when the credentials expire.
-    fn credential_key(
+    /// else the (cached) signing key, put in `key` (see [`key_cache::remembered`]), and when
+    /// the credentials expire.
+    fn credential_key<'k>(
         &self,
         scope: &ScopeParts<'_>,
         date: Date,
         session_token: Option<&str>,
         token_encoded: bool,
         now: SigningTime,
-    ) -> Result<(SigningKey, Option<SigningTime>), VerifyError> {
+        key: &'k mut Option<SigningKey>,
+    ) -> Result<(&'k SigningKey, Option<SigningTime>), VerifyError> {
         let access_key_id = scope.access_key_id;
+        let unknown = || VerifyError::InvalidAccessKeyId {
+            access_key_id: access_key_id.to_owned(),
+        };
         // Only requests without a session token: their credential, once found, has no token
         // to compare and no expiry (only temporary credentials have either). Read before the
         // store is asked: a change made in between makes the next request miss the memo rather
         // than find a key the change revoked.
         let generation = self.store.generation().filter(|_| session_token.is_none());
         if let Some(generation) = generation {
-            if let Some(key) = key_cache::remembered(self.id, generation, scope.credential) {
-                return Ok((key, None));
+            if key_cache::remembered(self.id, generation, scope.credential, key) {
+                return key.as_ref().map(|key| (key, None)).ok_or_else(unknown);
             }
         }
         let mut lookup: Option<Result<(SigningKey, Option<SigningTime>), VerifyError>> = None;
@@ -1291,15 +1322,12 @@ impl<S: CredentialStore> Verifier<S> {
                 ))
             });
         });
-        let found = lookup.unwrap_or_else(|| {
-            Err(VerifyError::InvalidAccessKeyId {
-                access_key_id: access_key_id.to_owned(),
-            })
-        });
-        if let (Some(generation), Ok((key, None))) = (generation, &found) {
-            key_cache::remember(self.id, generation, scope.credential, key);
+        let found = lookup.unwrap_or_else(|| Err(unknown()));
+        let (found, expiry) = found?;
+        if let (Some(generation), None) = (generation, expiry) {
+            key_cache::remember(self.id, generation, scope.credential, &found);
         }
-        found
+        Ok((key.insert(found), expiry))
     }
 }
 

@@ -46,8 +46,10 @@ impl<S: CredentialStore> Verifier<S> {
                 "the region '{got}' is wrong; expecting '{expected}'"
             ))
         })?;
+        let mut key_slot = None;
         let (signing_key, credential_expires_at) =
-            self.credential_key(&scope, date, session_token, false, now)?;
+            self.credential_key(&scope, date, session_token, false, now, &mut key_slot)?;
+        let signing_key = signing_key.clone();
         let access_key_id = scope.access_key_id;
         Ok(ScopeAuth {
             access_key_id: access_key_id.to_owned(),
