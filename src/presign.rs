@@ -71,6 +71,7 @@ pub struct PresignRequest<'a> {
 impl<'a> PresignRequest<'a> {
     /// A request for `method` on `scheme://authority` + `path` (percent-encoded, as it goes in
     /// the URL). Defaults: no extra parameters or headers, `UNSIGNED-PAYLOAD`, 1 hour.
+    #[inline]
     pub fn new(method: &'a str, scheme: &'a str, authority: &'a str, path: &'a str) -> Self {
         PresignRequest {
             method,
@@ -100,6 +101,7 @@ impl<'a> PresignRequest<'a> {
     }
 
     /// Extra query parameters, raw (not encoded): they are encoded and signed.
+    #[inline]
     pub fn query(mut self, params: &'a [(&'a str, &'a str)]) -> Self {
         self.query = params;
         self
@@ -108,18 +110,21 @@ impl<'a> PresignRequest<'a> {
     /// Extra headers to sign; the client must send them with exactly these values. Names are
     /// letters, digits and `-_.~` (every S3 header); values may not hold control characters
     /// other than tab (a folded value is returned in its one-line canonical form).
+    #[inline]
     pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
         self.headers = headers;
         self
     }
 
     /// The payload hash (default `UNSIGNED-PAYLOAD`).
+    #[inline]
     pub fn payload(mut self, payload: PayloadHash) -> Self {
         self.payload = payload;
         self
     }
 
     /// How long the URL stays valid (default 1 hour).
+    #[inline]
     pub fn expires(mut self, expires: Expiry) -> Self {
         self.expires = expires;
         self
@@ -306,11 +311,13 @@ pub struct PresignedRequest {
 
 impl PresignedRequest {
     /// The presigned URL.
+    #[inline]
     pub fn url(&self) -> &str {
         self.buf.get(..self.url_end).unwrap_or("")
     }
 
     /// The URL, consuming `self` (no copy).
+    #[inline]
     pub fn into_url(mut self) -> String {
         self.buf.truncate(self.url_end);
         self.buf

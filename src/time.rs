@@ -286,15 +286,25 @@ impl Expiry {
     pub const MAX: Expiry = Expiry(MAX_EXPIRY_SECS);
 
     /// From whole seconds, 1..=604800.
+    #[inline]
     pub fn from_secs(secs: u64) -> Result<Self, Error> {
         match u32::try_from(secs) {
             Ok(s @ 1..=MAX_EXPIRY_SECS) => Ok(Expiry(s)),
-            _ if secs == 0 => Err(Error::InvalidExpiry(
+            _ => Err(Self::out_of_range(secs)),
+        }
+    }
+
+    /// Why `secs` is not an expiry (kept out of line: [`Expiry::from_secs`] is inlined).
+    #[cold]
+    fn out_of_range(secs: u64) -> Error {
+        if secs == 0 {
+            Error::InvalidExpiry(
                 "0 seconds: a presigned URL must be valid for at least 1 second".into(),
-            )),
-            _ => Err(Error::InvalidExpiry(format!(
+            )
+        } else {
+            Error::InvalidExpiry(format!(
                 "{secs} seconds is more than 7 days (604800 seconds), the most SigV4 allows"
-            ))),
+            ))
         }
     }
 

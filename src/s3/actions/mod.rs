@@ -34,6 +34,8 @@ pub use list_parts::ListParts;
 pub use put_object::PutObject;
 pub use upload_part::UploadPart;
 
+use arrayvec::ArrayVec;
+
 use crate::canonical::is_token;
 use crate::chunked::decode_base64_exact;
 use crate::limits::{MAX_QUERY_PAIRS, MAX_SIGNED_HEADERS};
@@ -383,10 +385,10 @@ pub(crate) struct OperationRequest<'p> {
 }
 
 impl<'p> OperationRequest<'p> {
-    /// The payload hash (default `UNSIGNED-PAYLOAD`).
-    pub(crate) fn payload(mut self, payload: &'p PayloadHash) -> Self {
+    /// The payload hash (default `UNSIGNED-PAYLOAD`). Set in place, as the request is filled
+    /// in and presigned: its lists are 4 KiB, too much to move at each step.
+    pub(crate) fn set_payload(&mut self, payload: &'p PayloadHash) {
         self.payload = payload;
-        self
     }
 
     /// The query and header lists, for the builder's own parameters.
@@ -398,7 +400,7 @@ impl<'p> OperationRequest<'p> {
     /// refused as the extra one), signs a SHA-256 payload hash as `x-amz-content-sha256`, and
     /// presigns.
     pub(crate) fn presign(
-        mut self,
+        &mut self,
         signer: &Signer,
         time: SigningTime,
         expires: Expiry,
@@ -432,8 +434,9 @@ fn push_payload_header<'a>(headers: &mut Pairs<'a>, payload: &'a PayloadHash) ->
 
 /// `(name, value)` pairs in a fixed-size array: the presign path's query and header lists.
 pub(crate) struct Pairs<'a> {
-    items: [(&'a str, &'a str); MAX_PAIRS],
-    len: usize,
+    /// Not filled up front: only the pairs pushed exist (two lists of 2 KiB filled per
+    /// presign cost more than the signature's own work outside SHA-256).
+    items: ArrayVec<(&'a str, &'a str), MAX_PAIRS>,
     limit: usize,
     what: &'static str,
     /// Refuse a name given twice.
@@ -445,8 +448,7 @@ pub(crate) struct Pairs<'a> {
 impl<'a> Pairs<'a> {
     fn new(what: &'static str, limit: usize, unique: bool, ignore_case: bool) -> Self {
         Pairs {
-            items: [("", ""); MAX_PAIRS],
-            len: 0,
+            items: ArrayVec::new_const(),
             limit: limit.min(MAX_PAIRS),
             what,
             unique,
@@ -489,17 +491,18 @@ impl<'a> Pairs<'a> {
                 });
             }
         }
-        let slot = self
-            .items
-            .get_mut(self.len)
-            .filter(|_| self.len < self.limit)
-            .ok_or(Error::TooMany {
+        if self.items.len() >= self.limit {
+            return Err(Error::TooMany {
                 what: self.what,
                 limit: self.limit,
-            })?;
-        *slot = (name, value);
-        self.len = self.len.saturating_add(1);
-        Ok(())
+            });
+        }
+        self.items
+            .try_push((name, value))
+            .map_err(|_| Error::TooMany {
+                what: self.what,
+                limit: self.limit,
+            })
     }
 
     pub(crate) fn opt(&mut self, name: &'a str, value: Option<&'a str>) -> Result<(), Error> {
@@ -514,7 +517,7 @@ impl<'a> Pairs<'a> {
     }
 
     pub(crate) fn as_slice(&self) -> &[(&'a str, &'a str)] {
-        self.items.get(..self.len).unwrap_or_default()
+        &self.items
     }
 }
 

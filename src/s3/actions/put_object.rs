@@ -91,7 +91,8 @@ impl<'a> PutObject<'a> {
             .transpose()?;
         let metadata = MetadataNames::build(self.attributes.metadata)?;
 
-        let mut request = self.operation.request("PUT").payload(&self.payload);
+        let mut request = self.operation.request("PUT");
+        request.set_payload(&self.payload);
         let (_, headers) = request.pairs();
 
         headers.opt("content-length", length.as_ref().map(Num::as_str))?;

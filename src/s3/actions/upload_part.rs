@@ -93,7 +93,8 @@ impl<'a> UploadPart<'a> {
             .map(|(algorithm, value)| checksum(algorithm, value))
             .transpose()?;
 
-        let mut request = self.operation.request("PUT").payload(&self.payload);
+        let mut request = self.operation.request("PUT");
+        request.set_payload(&self.payload);
         let (query, headers) = request.pairs();
         query.push("partNumber", part.as_str())?;
         query.push("uploadId", id)?;
