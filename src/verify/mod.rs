@@ -325,25 +325,32 @@ impl<'h> KnownHeaders<'h> {
     }
 
     /// The value of header `k`, which must appear at most once, trimmed of spaces and tabs.
+    /// Inlined, its errors made out of line: its `Result` returned through memory was read
+    /// back, whole, from bytes just stored piecewise, at each of its callers.
+    #[inline]
     fn single(&self, k: Known) -> Result<Option<&'h str>, VerifyError> {
         if self.repeated.get(k as usize).copied().unwrap_or(false) {
-            return Err(VerifyError::InvalidArgument(format!(
-                "the {} header appears more than once",
-                k.name()
-            )));
+            return Err(Self::repeated_error(k));
         }
         // Trimmed as bytes (spaces and tabs are ASCII), then checked as UTF-8: no character
         // decoding at either end.
-        self.first
-            .get(k as usize)
-            .copied()
-            .flatten()
-            .map(|v| {
-                core::str::from_utf8(trim_ows(v)).map_err(|_| {
-                    VerifyError::InvalidArgument(format!("the {} header is not UTF-8", k.name()))
-                })
-            })
-            .transpose()
+        match self.first.get(k as usize).copied().flatten() {
+            None => Ok(None),
+            Some(v) => match core::str::from_utf8(trim_ows(v)) {
+                Ok(text) => Ok(Some(text)),
+                Err(_) => Err(Self::not_utf8_error(k)),
+            },
+        }
+    }
+
+    #[cold]
+    fn repeated_error(k: Known) -> VerifyError {
+        VerifyError::InvalidArgument(format!("the {} header appears more than once", k.name()))
+    }
+
+    #[cold]
+    fn not_utf8_error(k: Known) -> VerifyError {
+        VerifyError::InvalidArgument(format!("the {} header is not UTF-8", k.name()))
     }
 }
 
