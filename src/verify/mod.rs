@@ -1656,9 +1656,8 @@ mod tests {
     fn a_header_read_by_name_is_trimmed_of_spaces_and_tabs_only_and_must_be_utf8() {
         let single = |value: &[u8]| {
             let mut known = KnownHeaders {
-                first: [None; Known::ALL.len()],
-                repeated: [false; Known::ALL.len()],
                 count: 1,
+                ..KnownHeaders::EMPTY
             };
             known.first[Known::AmzDate as usize] = Some(value);
             known.single(Known::AmzDate).map(|v| v.map(str::to_owned))

@@ -491,18 +491,14 @@ impl<'a> Pairs<'a> {
                 });
             }
         }
-        if self.items.len() >= self.limit {
-            return Err(Error::TooMany {
-                what: self.what,
-                limit: self.limit,
-            });
+        // `limit` is at most the capacity: a push it allows always fits.
+        if self.items.len() < self.limit && self.items.try_push((name, value)).is_ok() {
+            return Ok(());
         }
-        self.items
-            .try_push((name, value))
-            .map_err(|_| Error::TooMany {
-                what: self.what,
-                limit: self.limit,
-            })
+        Err(Error::TooMany {
+            what: self.what,
+            limit: self.limit,
+        })
     }
 
     pub(crate) fn opt(&mut self, name: &'a str, value: Option<&'a str>) -> Result<(), Error> {
