@@ -2,7 +2,7 @@
 //!
 //! Every builder borrows its inputs and ends in `.presign(&Signer, SigningTime, Expiry)`.
 //! Presigning allocates only the returned URL: the query and header pairs are collected in
-//! fixed-size arrays on the stack, numbers are formatted into stack buffers, and the virtual
+//! fixed-capacity lists on the stack, numbers are formatted into stack buffers, and the virtual
 //! host (`bucket.endpoint`) is assembled in one.
 //!
 //! Parameters that S3 reads from headers (`Content-Type`, `Range`, `x-amz-meta-*`, …) become
@@ -432,7 +432,8 @@ fn push_payload_header<'a>(headers: &mut Pairs<'a>, payload: &'a PayloadHash) ->
     Ok(())
 }
 
-/// `(name, value)` pairs in a fixed-size array: the presign path's query and header lists.
+/// `(name, value)` pairs in a fixed-capacity list on the stack: the presign path's query and
+/// header lists.
 pub(crate) struct Pairs<'a> {
     /// Not filled up front: only the pairs pushed exist (two lists of 2 KiB filled per
     /// presign cost more than the signature's own work outside SHA-256).
